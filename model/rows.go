@@ -1,0 +1,187 @@
+package model
+
+import "time"
+
+// Row is one row for one ClickHouse table. Values are in the order of the table's
+// column list, so a sink can append them without reflection.
+type Row interface {
+	Table() string
+	Values() []any
+}
+
+// Who is the resolved identity every report row carries (contract section 3):
+// the identity as resolved at processing time.
+type Who struct {
+	ContactID   string
+	BSUID       string
+	Username    string
+	Phone       *string // nil when unknown
+	PhoneSource string  // webhook, identity or ''
+	ProfileName string
+}
+
+// WhoColumns are the identity columns, in the order Who.values writes them.
+var WhoColumns = []string{"contact_id", "bsuid", "username", "phone", "phone_source", "profile_name"}
+
+func (w Who) values() []any {
+	return []any{w.ContactID, w.BSUID, w.Username, w.Phone, w.PhoneSource, w.ProfileName}
+}
+
+func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// ChatRow is one message in either direction, with its latest status.
+type ChatRow struct {
+	Tenant, WABA, PhoneNumberID, MessageID string
+	Direction                              string // inbound or outbound
+	MessageType                            string
+	Status                                 string
+	SentAt, StatusAt                       int64
+	ErrorCode                              *int32
+	AdSourceID, CtwaClid                   *string
+	Who                                    Who
+	Version                                uint64
+}
+
+var ChatColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "message_id", "direction",
+	"message_type", "status", "sent_at", "status_at", "error_code", "ad_source_id", "ctwa_clid"},
+	append(WhoColumns, "version")...)
+
+func (r *ChatRow) Table() string { return "chat_report" }
+func (r *ChatRow) Values() []any {
+	v := []any{r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, r.Direction, r.MessageType, r.Status,
+		unix(r.SentAt), unix(r.StatusAt), r.ErrorCode, r.AdSourceID, r.CtwaClid}
+	return append(append(v, r.Who.values()...), r.Version)
+}
+
+// UsageRow is one outbound message that carried pricing.
+type UsageRow struct {
+	Tenant, WABA, PhoneNumberID, MessageID string
+	BilledAt                               int64
+	PricingModel, PricingType, Category    string
+	Billable                               *uint8
+	ConversationID, ConversationOrigin     *string
+	AdSourceID                             *string
+	Who                                    Who
+	Version                                uint64
+}
+
+var UsageColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "message_id", "billed_at",
+	"pricing_model", "pricing_type", "pricing_category", "billable", "conversation_id", "conversation_origin",
+	"ad_source_id"}, append(WhoColumns, "version")...)
+
+func (r *UsageRow) Table() string { return "package_usage_report" }
+func (r *UsageRow) Values() []any {
+	v := []any{r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, unix(r.BilledAt), r.PricingModel,
+		r.PricingType, r.Category, r.Billable, r.ConversationID, r.ConversationOrigin, r.AdSourceID}
+	return append(append(v, r.Who.values()...), r.Version)
+}
+
+// VoiceRow is one call with its latest status.
+type VoiceRow struct {
+	Tenant, WABA, PhoneNumberID, CallID string
+	Direction, Status                   string
+	StartedAt, EndedAt                  *int64
+	DurationSeconds                     uint32
+	EventAt                             int64
+	Who                                 Who
+	Version                             uint64
+}
+
+var VoiceColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "call_id", "direction", "status",
+	"started_at", "ended_at", "duration_seconds", "event_at"}, append(WhoColumns, "version")...)
+
+func (r *VoiceRow) Table() string { return "voice_report" }
+func (r *VoiceRow) Values() []any {
+	v := []any{r.Tenant, r.WABA, r.PhoneNumberID, r.CallID, r.Direction, r.Status,
+		optTime(r.StartedAt), optTime(r.EndedAt), r.DurationSeconds, unix(r.EventAt)}
+	return append(append(v, r.Who.values()...), r.Version)
+}
+
+func optTime(s *int64) *time.Time {
+	if s == nil {
+		return nil
+	}
+	t := unix(*s)
+	return &t
+}
+
+// LeadRow is one (tenant, contact, ad) lead.
+type LeadRow struct {
+	Tenant, ContactID, AdSourceID              string
+	SourceType, SourceURL, Headline, MediaType string
+	CtwaClid                                   string
+	FirstMessageID                             string
+	FirstTouchAt, LastTouchAt                  int64
+	Touches                                    uint32
+	PhoneNumberID                              string
+	Who                                        Who
+	Version                                    uint64
+}
+
+// LeadColumns name contact_id once: the lead's contact is the resolved contact.
+var LeadColumns = append([]string{"tenant_id", "contact_id", "ad_source_id", "source_type", "source_url",
+	"headline", "media_type", "ctwa_clid", "first_message_id", "first_touch_at", "last_touch_at", "touches",
+	"phone_number_id"}, append(WhoColumns[1:], "version")...)
+
+func (r *LeadRow) Table() string { return "leads" }
+func (r *LeadRow) Values() []any {
+	v := []any{r.Tenant, r.Who.ContactID, r.AdSourceID, r.SourceType, r.SourceURL, r.Headline, r.MediaType,
+		r.CtwaClid, r.FirstMessageID, unix(r.FirstTouchAt), unix(r.LastTouchAt), r.Touches, r.PhoneNumberID}
+	return append(append(v, r.Who.values()[1:]...), r.Version)
+}
+
+// IdentityRow is one contact as the identity store knows it now.
+type IdentityRow struct {
+	Tenant, ContactID                            string
+	BSUID, ParentBSUID, Phone, Username, Profile *string
+	Country                                      string
+	PhoneSource                                  string
+	FirstSeen, LastSeen                          int64
+	MergedInto                                   string
+	Version                                      uint64
+}
+
+var IdentityColumns = []string{"tenant_id", "contact_id", "bsuid", "parent_bsuid", "phone", "username",
+	"profile_name", "country", "phone_source", "first_seen", "last_seen", "merged_into", "version"}
+
+func (r *IdentityRow) Table() string { return "identities" }
+func (r *IdentityRow) Values() []any {
+	return []any{r.Tenant, r.ContactID, r.BSUID, r.ParentBSUID, r.Phone, r.Username, r.Profile, r.Country,
+		r.PhoneSource, unix(r.FirstSeen), unix(r.LastSeen), r.MergedInto, r.Version}
+}
+
+// ContactKeyRow maps one identifier ever seen to its contact.
+type ContactKeyRow struct {
+	Tenant, KeyType, KeyValue, ContactID string
+	FirstSeen, LastSeen                  int64
+	Version                              uint64
+}
+
+var ContactKeyColumns = []string{"tenant_id", "key_type", "key_value", "contact_id", "first_seen", "last_seen", "version"}
+
+func (r *ContactKeyRow) Table() string { return "contact_keys" }
+func (r *ContactKeyRow) Values() []any {
+	return []any{r.Tenant, r.KeyType, r.KeyValue, r.ContactID, unix(r.FirstSeen), unix(r.LastSeen), r.Version}
+}
+
+// Columns returns the column list of a table, in Values order.
+func Columns(table string) []string {
+	switch table {
+	case "chat_report":
+		return ChatColumns
+	case "package_usage_report":
+		return UsageColumns
+	case "voice_report":
+		return VoiceColumns
+	case "leads":
+		return LeadColumns
+	case "identities":
+		return IdentityColumns
+	case "contact_keys":
+		return ContactKeyColumns
+	}
+	return nil
+}
+
+// Tables lists every table the sinks write, in the order a flush writes them.
+var Tables = []string{"identities", "contact_keys", "leads", "chat_report", "package_usage_report", "voice_report"}

@@ -1,0 +1,44 @@
+# wapipe: `make help` lists the targets. `make demo` and `make test` work on a fresh machine:
+# they install and start a private ClickHouse (scripts/clickhouse.sh) when it is missing.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+CH_PORT ?= 19000
+CH_ADDR := 127.0.0.1:$(CH_PORT)
+export WAPIPE_CH_PORT := $(CH_PORT)
+export WAPIPE_TEST_CLICKHOUSE ?= $(CH_ADDR)
+GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: help build demo test test-unit lint fuzz bench clickhouse clickhouse-stop tools clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+build: ## build bin/wapipe
+	go build -o bin/wapipe ./cmd/wapipe
+
+clickhouse: ## install (if missing) and start the private ClickHouse on 127.0.0.1:$(CH_PORT)
+	scripts/clickhouse.sh start
+
+clickhouse-stop: ## stop the private ClickHouse
+	scripts/clickhouse.sh stop
+
+tools: ## install docker-compose (to validate docker-compose.yml in the tests) when missing
+	@command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null || echo "docker-compose not installed: its check will be skipped"; }
+
+demo: clickhouse build ## run the whole job end to end: broker, generated traffic, worker, ClickHouse, summary
+	bin/wapipe demo --clickhouse $(CH_ADDR)
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+test: clickhouse tools lint ## every test, against the private ClickHouse and the embedded broker, with -race
+	go test $(GO_TEST_FLAGS) ./...
+	go test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./stages/decode/
+
+bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its flags)
+	go run ./bench --clickhouse $(CH_ADDR)
+
+clean: ## remove build output and the private ClickHouse's data
+	scripts/clickhouse.sh stop || true
+	rm -rf bin .clickhouse data

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// startBroker starts kfake, the in-memory Kafka broker that speaks the real protocol, on
+// addr with the topics created. It is what the demo and tests use instead of a cluster.
+func startBroker(addr string, partitions int, dataDir string, topics ...string) (*kfake.Cluster, error) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("broker address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("broker port %q: %w", portText, err)
+	}
+	opts := []kfake.Opt{
+		kfake.NumBrokers(1), kfake.Ports(port), kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(partitions), kfake.SeedTopics(int32(partitions), topics...),
+		kfake.ListenFn(func(network, a string) (net.Listener, error) {
+			_, p, _ := net.SplitHostPort(a)
+			return net.Listen(network, net.JoinHostPort(host, p))
+		}),
+	}
+	if dataDir != "" {
+		opts = append(opts, kfake.DataDir(dataDir))
+	}
+	return kfake.NewCluster(opts...)
+}
+
+func brokerCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
+	var c common
+	c.kafkaFlags(fs)
+	addr := fs.String("addr", "127.0.0.1:9092", "address to listen on (port 0 picks a free one)")
+	partitions := fs.Int("partitions", 6, "partitions of the input and dead-letter topics")
+	dataDir := fs.String("data-dir", "", "keep the broker's data in this directory across restarts (default: memory only)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cluster, err := startBroker(*addr, *partitions, *dataDir, c.topic, c.dlqTopic)
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+	fmt.Printf("wapipe broker: listening on %s (topics %s, %s; %d partitions)\n",
+		cluster.ListenAddrs()[0], c.topic, c.dlqTopic, *partitions)
+	<-ctx.Done()
+	return nil
+}

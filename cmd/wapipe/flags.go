@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// common are the flags of contract section 1, shared by the commands that need them.
+type common struct {
+	brokers, topic, group, dlqTopic string
+	clickhouse, database            string
+	stateDir, listen                string
+	attributionWindow               time.Duration
+	startOffset                     string
+	tenantMap                       string
+	logLevel                        string
+}
+
+func (c *common) kafkaFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap addresses, comma-separated")
+	fs.StringVar(&c.topic, "topic", "whatsapp.webhooks", "input topic")
+	fs.StringVar(&c.dlqTopic, "dlq-topic", "whatsapp.webhooks.dlq", "where undecodable or invalid input goes")
+}
+
+func (c *common) clickhouseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.clickhouse, "clickhouse", "127.0.0.1:9000", "ClickHouse native-protocol address(es), comma-separated")
+	fs.StringVar(&c.database, "database", "wapipe", "ClickHouse database")
+}
+
+func (c *common) workerFlags(fs *flag.FlagSet) {
+	c.kafkaFlags(fs)
+	c.clickhouseFlags(fs)
+	fs.StringVar(&c.group, "group", "wapipe", "consumer group id")
+	fs.StringVar(&c.stateDir, "state-dir", "./data", "the worker's local Badger state")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:9464", "HTTP address for /metrics, /healthz, /readyz and the lookup API")
+	fs.DurationVar(&c.attributionWindow, "attribution-window", 168*time.Hour, "how long after an ad click later traffic is attributed to that ad")
+	fs.StringVar(&c.startOffset, "start-offset", "earliest", "where a group with no committed offset starts: earliest or latest")
+	fs.StringVar(&c.tenantMap, "tenant-map", "", "file mapping WhatsApp Business Account ids to a tenant (lines: WABA_ID TENANT)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+func split(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// envName is the environment variable of a flag: --state-dir is WAPIPE_STATE_DIR.
+func envName(flagName string) string {
+	return "WAPIPE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse parses args, then fills every flag not given on the command line from its
+// environment variable. Flags win over the environment.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.Usage = func() { usage(fs) }
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(os.Stdout) // asked-for help is output, not an error
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := os.LookupEnv(envName(f.Name)); ok && !given[f.Name] && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
+}
+
+func usage(fs *flag.FlagSet) {
+	out := fs.Output()
+	fmt.Fprintf(out, "usage: wapipe %s [flags]%s\n\n%s\n\nflags (each also read from WAPIPE_<NAME>):\n",
+		fs.Name(), commandArgs[fs.Name()], commandDocs[fs.Name()])
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(out, "  --%s (%s, default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+	})
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// readiness answers /readyz: nil when the worker consumes and ClickHouse answers.
+type readiness func(ctx context.Context) error
+
+// contactFinder answers GET /v1/contacts: found=false is a 404.
+type contactFinder func(tenant, keyType, value string) (contact any, found bool, err error)
+
+// serveHTTP serves /metrics, /healthz, /readyz and /v1/contacts on addr until ctx ends.
+func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready readiness, find contactFinder, log *slog.Logger) (string, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		c, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready(c); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("/v1/contacts", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		for _, kt := range []string{"bsuid", "username", "phone", "parent_bsuid"} {
+			if v := q.Get(kt); v != "" {
+				c, found, err := find(q.Get("tenant"), kt, v)
+				switch {
+				case err != nil:
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+				case !found:
+					http.Error(w, "contact not found", http.StatusNotFound)
+				default:
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode(c)
+				}
+				return
+			}
+		}
+		http.Error(w, "give one of bsuid, username, phone (and optionally tenant)", http.StatusBadRequest)
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(c)
+	}()
+	return ln.Addr().String(), nil
+}

@@ -1,0 +1,95 @@
+// Command wapipe is the WhatsApp webhook stream worker: it consumes webhooks from Kafka,
+// resolves every event to one stable contact (BSUID, phone, username) and writes chat,
+// package-usage and voice reports, leads and identities to ClickHouse.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+type command func(ctx context.Context, args []string) error
+
+var commands = map[string]command{
+	"run":     runCmd,
+	"migrate": migrateCmd,
+	"broker":  brokerCmd,
+	"produce": produceCmd,
+	"demo":    demoCmd,
+	"lookup":  lookupCmd,
+}
+
+var commandDocs = map[string]string{
+	"run":     "The worker: joins the consumer group, processes webhooks, writes ClickHouse, until SIGINT/SIGTERM,\nthen drains (stop fetching, flush, commit) and exits 0.",
+	"migrate": "Creates or upgrades the ClickHouse database and tables. Idempotent; safe to run from every replica.",
+	"broker":  "An embedded Kafka broker for local use (in memory, real Kafka protocol), until stopped.",
+	"produce": "Sends webhook bodies to the topic: .json files (one body each), .ndjson (one body a line), or - for stdin.",
+	"demo":    "Shows the whole job on this machine: embedded broker, a generated webhook stream, the worker and a local\nClickHouse, then a summary of the reports.",
+	"lookup":  "Finds a contact by --bsuid, --username or --phone and prints all its keys. Reads ClickHouse, or a running\nworker with --worker URL. Exit 1 when not found.",
+}
+
+var commandArgs = map[string]string{"produce": " FILE..."}
+
+// errNotFound makes the process exit 1 without an error message of its own.
+var errNotFound = errors.New("not found")
+
+func main() {
+	if len(os.Args) < 2 {
+		help(os.Stderr)
+		os.Exit(2)
+	}
+	name, args := os.Args[1], os.Args[2:]
+	if name == "help" || name == "-h" || name == "--help" {
+		if len(args) > 0 && commands[args[0]] != nil {
+			_ = commands[args[0]](context.Background(), []string{"-h"})
+			return
+		}
+		help(os.Stdout)
+		return
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "wapipe: unknown command %q\n\n", name)
+		help(os.Stderr)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := cmd(ctx, args)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errNotFound):
+		os.Exit(1)
+	default:
+		fmt.Fprintf(os.Stderr, "wapipe %s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+func help(out *os.File) {
+	fmt.Fprintln(out, "wapipe: WhatsApp webhooks from Kafka to ClickHouse, one stable contact per person.\n\nusage: wapipe COMMAND [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(out, "  %-8s %s\n", n, firstLine(commandDocs[n]))
+	}
+	fmt.Fprintln(out, "\n'wapipe help COMMAND' documents a command and its flags.")
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/sinks/clickhouse"
+	"github.com/wapipe/wapipe/sinks/deadletter"
+	"github.com/wapipe/wapipe/sinks/durable"
+	"github.com/wapipe/wapipe/stages/decode"
+	"github.com/wapipe/wapipe/stages/dedupe"
+	"github.com/wapipe/wapipe/stages/process"
+	"github.com/wapipe/wapipe/stages/report"
+)
+
+// tuning are the run flags beyond contract section 1.
+type tuning struct {
+	batchRows       int
+	batchAge        time.Duration
+	maxInFlightMB   int
+	shutdownTimeout time.Duration
+	migrate         bool
+}
+
+func runCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var c common
+	var t tuning
+	c.workerFlags(fs)
+	fs.IntVar(&t.batchRows, "batch-rows", 50_000, "flush to ClickHouse when a batch holds this many rows")
+	fs.DurationVar(&t.batchAge, "batch-age", time.Second, "flush to ClickHouse when a batch is this old")
+	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 128, "webhook bytes fetched and not yet durable; fetching pauses above it")
+	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
+	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return runWorker(ctx, c, t, nil)
+}
+
+// runWorker runs one worker until ctx ends. started, if not nil, receives the HTTP address
+// once the worker serves it (the demo uses it).
+func runWorker(ctx context.Context, c common, t tuning, started func(httpAddr string)) error {
+	log := newLogger(c.logLevel)
+	tenants, err := loadTenantMap(c.tenantMap)
+	if err != nil {
+		return err
+	}
+	start, err := startOffset(c.startOffset)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	if t.migrate {
+		if err := migrateWithRetry(ctx, ch, log); err != nil {
+			return err
+		}
+	}
+	db, err := openState(c.stateDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dlq, err := deadletter.New(split(c.brokers), c.dlqTopic)
+	if err != nil {
+		return err
+	}
+	defer dlq.Close()
+
+	m := pipeline.NewMetrics(reg)
+	duplicates := prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_events_duplicate_total", Help: "Events dropped as already counted."})
+	reg.MustRegister(duplicates)
+	seen := dedupe.New(db, 0)
+	ids := identity.New(db)
+	dec := decode.New(decode.Config{TenantOf: tenants.of})
+	proc := &process.Stage{Seen: seen, Identities: ids, Reports: report.New(db, report.Config{AttributionWindow: c.attributionWindow}),
+		Duplicates: duplicates.Inc}
+	sink := durable.New(ch, dlq, log)
+
+	runner, err := pipeline.New(pipeline.Config{
+		Brokers: split(c.brokers), Topic: c.topic, Group: c.group, StartOffset: start,
+		BatchRows: t.batchRows, BatchAge: t.batchAge, MaxInFlightBytes: int64(t.maxInFlightMB) << 20,
+		ShutdownTimeout: t.shutdownTimeout, Logger: log,
+	}, pipeline.Stages{Decode: decodeStage(dec), Process: proc.Process}, sink, rememberSeen(seen), m)
+	if err != nil {
+		return err
+	}
+	ready := func(rctx context.Context) error {
+		if !runner.Consuming() {
+			return errors.New("not consuming: no partitions assigned yet")
+		}
+		if !sink.Healthy() {
+			return errors.New("writes are failing and being retried")
+		}
+		return ch.Ping(rctx)
+	}
+	addr, err := serveHTTP(ctx, c.listen, reg, ready, lookupIn(ids), log)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", c.listen, err)
+	}
+	log.Info("wapipe worker started", "brokers", c.brokers, "topic", c.topic, "group", c.group,
+		"clickhouse", c.clickhouse, "database", c.database, "state_dir", c.stateDir, "http", addr)
+	if started != nil {
+		started(addr)
+	}
+	err = runner.Run(ctx)
+	log.Info("wapipe worker stopped", "err", err)
+	return err
+}
+
+// decodeStage adapts the decoder to the pipeline: a body that cannot be used at all is
+// dead-lettered whole; invalid events are handled by the process stage.
+func decodeStage(dec *decode.Decoder) func(u *pipeline.Unit) {
+	return func(u *pipeline.Unit) {
+		events, invalid, err := dec.Decode(u.Rec.Value)
+		if err != nil {
+			u.Reject("decode", err.Error())
+			return
+		}
+		u.Events, u.Invalid = events, invalid
+	}
+}
+
+// rememberSeen stores the dedupe keys of a batch once it is durable.
+func rememberSeen(seen *dedupe.Set) pipeline.AfterDurable {
+	return func(batch []*pipeline.Unit) error {
+		var keys []string
+		for _, u := range batch {
+			keys = append(keys, u.Seen...)
+		}
+		return seen.Remember(keys)
+	}
+}
+
+func openState(dir string) (*badger.DB, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
+		WithMemTableSize(32 << 20).WithBlockCacheSize(64 << 20).WithIndexCacheSize(32 << 20).
+		WithNumMemtables(3).WithValueThreshold(1 << 10)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, err)
+	}
+	return db, nil
+}
+
+// migrateWithRetry applies migrations, waiting for ClickHouse to come up (as it may in a
+// fresh deployment where the worker starts first).
+func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, log *slog.Logger) error {
+	for attempt := 1; ; attempt++ {
+		applied, err := ch.Migrate(ctx)
+		if err == nil {
+			if len(applied) > 0 {
+				log.Info("migrations applied", "versions", applied)
+			}
+			return nil
+		}
+		if !clickhouse.IsTransient(err) || attempt >= 30 {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		log.Warn("ClickHouse not ready; retrying migrations", "err", err)
+		sleepCtx(ctx, 2*time.Second)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+func startOffset(s string) (int64, error) {
+	switch s {
+	case "earliest", "":
+		return kafka.FirstOffset, nil
+	case "latest":
+		return kafka.LastOffset, nil
+	}
+	return 0, fmt.Errorf("--start-offset %q: want earliest or latest", s)
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

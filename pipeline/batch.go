@@ -1,0 +1,94 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+)
+
+// processLoop runs the sequential stage and cuts batches on rows, bytes or age.
+func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out chan<- []*Unit) error {
+	var batch []*Unit
+	rows, bytes := 0, 0
+	started := time.Now()
+	age := r.cfg.BatchAge
+	tick := time.NewTicker(age / 4)
+	defer tick.Stop()
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return false
+		}
+		batch, rows, bytes = nil, 0, 0
+		return true
+	}
+	for {
+		select {
+		case u, ok := <-in:
+			if !ok {
+				flush()
+				return nil
+			}
+			if len(batch) == 0 {
+				started = time.Now()
+			}
+			var err error
+			guard("process", u, func() { err = r.stages.Process(ctx, u) })
+			if err != nil {
+				r.metrics.Errors.WithLabelValues("stage").Inc()
+				return err
+			}
+			r.metrics.Processed.Inc()
+			batch = append(batch, u)
+			rows += len(u.Rows)
+			bytes += u.size()
+			if rows >= r.cfg.BatchRows || bytes >= r.cfg.BatchBytes {
+				if !flush() {
+					return nil
+				}
+			}
+		case <-tick.C:
+			// While shutting down, flush at every tick so revoked partitions drain quickly.
+			if time.Since(started) >= age || fetchCtx.Err() != nil {
+				if !flush() {
+					return nil
+				}
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// flushLoop makes each batch durable, then acknowledges its records.
+func (r *Runner) flushLoop(ctx context.Context, in <-chan []*Unit) error {
+	for batch := range in {
+		start := time.Now()
+		if err := r.sink.Write(ctx, batch); err != nil {
+			r.metrics.Errors.WithLabelValues("sink").Inc()
+			return err
+		}
+		if r.after != nil {
+			if err := r.after(batch); err != nil {
+				r.metrics.Errors.WithLabelValues("after_durable").Inc()
+				return err
+			}
+		}
+		rows := 0
+		for _, u := range batch {
+			rows += len(u.Rows)
+			if u.DeadLetter != nil {
+				r.metrics.DeadLetter.Inc()
+			}
+			r.src.done(u.Rec)
+		}
+		r.metrics.Written.Add(float64(len(batch)))
+		r.metrics.BatchUnits.Observe(float64(len(batch)))
+		r.metrics.BatchRows.Observe(float64(rows))
+		r.metrics.FlushSecs.Observe(time.Since(start).Seconds())
+	}
+	return nil
+}

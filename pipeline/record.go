@@ -1,0 +1,57 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/wapipe/wapipe/model"
+)
+
+// Record is one Kafka message on its way through the pipeline, with the lease of the
+// partition generation that fetched it so that its acknowledgement lands in the right place.
+type Record struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	Headers   []kafka.Header
+	Time      time.Time
+
+	lease *lease
+}
+
+// Source is the record's coordinates as dead letters name them: topic/partition/offset.
+func (r *Record) Source() string { return fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset) }
+
+// Unit is everything the stages derive from one record. The record's offset is done when
+// the sink has made the whole unit durable.
+type Unit struct {
+	Rec     *Record
+	Events  []model.Event
+	Invalid []model.Invalid
+	// Rows are the rows to write for this record.
+	Rows []model.Row
+	// Seen are the dedupe keys to remember once the rows are durable.
+	Seen []string
+	// DeadLetter, when not nil, sends the record to the dead-letter topic with this reason.
+	DeadLetter *DeadLetter
+}
+
+// DeadLetter is why a record goes to the dead-letter topic and which stage said so.
+type DeadLetter struct {
+	Stage  string
+	Reason string
+}
+
+// Reject marks the unit for the dead-letter topic. A second rejection adds its reason.
+func (u *Unit) Reject(stage, reason string) {
+	if u.DeadLetter == nil {
+		u.DeadLetter = &DeadLetter{Stage: stage, Reason: reason}
+		return
+	}
+	u.DeadLetter.Reason += "; " + reason
+}
+
+func (u *Unit) size() int { return len(u.Rec.Value) }

@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/panics"
+	"github.com/sourcegraph/conc/pool"
+	"github.com/sourcegraph/conc/stream"
+)
+
+// Stages are the synchronous steps the runner calls; they own no goroutines.
+type Stages struct {
+	// Decode fills the unit's events, invalid events or dead letter. It runs on several
+	// goroutines at once; the runner keeps record order for what follows.
+	Decode func(u *Unit)
+	// Process resolves, deduplicates and builds rows. It runs on one goroutine in record
+	// order. An error is an infrastructure failure (the state store): the worker stops
+	// without committing, and the records are re-read after restart.
+	Process func(ctx context.Context, u *Unit) error
+}
+
+// Sink makes a batch durable: rows written, dead letters produced. It retries transient
+// failures itself and returns an error only when ctx ends or nothing can ever succeed.
+type Sink interface {
+	Write(ctx context.Context, batch []*Unit) error
+}
+
+// AfterDurable runs after a batch is durable and before its offsets may be committed,
+// e.g. to remember dedupe keys (remembering them earlier would turn a crash into a loss).
+type AfterDurable func(batch []*Unit) error
+
+// Runner wires the source, the stages and the sink.
+type Runner struct {
+	cfg     Config
+	stages  Stages
+	sink    Sink
+	after   AfterDurable
+	metrics *Metrics
+	src     *source
+	running atomic.Bool
+}
+
+// New checks the configuration and builds a runner; Run starts it.
+func New(cfg Config, st Stages, sink Sink, after AfterDurable, m *Metrics) (*Runner, error) {
+	cfg, err := cfg.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if st.Decode == nil || st.Process == nil || sink == nil {
+		return nil, errors.New("pipeline: decode, process and sink are required")
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &Runner{cfg: cfg, stages: st, sink: sink, after: after, metrics: m}, nil
+}
+
+// Consuming says whether the runner is running and owns partitions (for /readyz).
+func (r *Runner) Consuming() bool {
+	return r.running.Load() && r.src != nil && r.src.assigned()
+}
+
+// Run consumes until ctx ends, then drains in order within ShutdownTimeout. It returns nil
+// after a clean drain and the first error of any part otherwise.
+func (r *Runner) Run(ctx context.Context) error {
+	fetched := make(chan *Record, 512)
+	decoded := make(chan *Unit, 512)
+	batches := make(chan []*Unit, 1)
+	r.src = newSource(r.cfg, r.metrics, fetched)
+
+	// fetchCtx stops fetching; work keeps flowing on workCtx until the drain is over.
+	fetchCtx, stopFetching := context.WithCancel(context.Background())
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopFetching()
+	defer stopWork()
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.cfg.Logger.Info("shutting down: stop fetching, drain, flush, commit")
+			stopFetching()
+			sleep(workCtx, r.cfg.ShutdownTimeout)
+			stopWork()
+		case <-workCtx.Done():
+		}
+	}()
+
+	r.running.Store(true)
+	defer r.running.Store(false)
+	p := pool.New().WithErrors().WithContext(workCtx).WithCancelOnError().WithFirstError()
+	p.Go(func(context.Context) error {
+		defer close(fetched)
+		return r.src.run(fetchCtx)
+	})
+	p.Go(func(wctx context.Context) error {
+		defer close(decoded)
+		r.decodeLoop(wctx, fetched, decoded)
+		return nil
+	})
+	p.Go(func(wctx context.Context) error {
+		defer close(batches)
+		return r.processLoop(wctx, fetchCtx, decoded, batches)
+	})
+	p.Go(func(wctx context.Context) error { return r.flushLoop(wctx, batches) })
+	p.Go(func(wctx context.Context) error {
+		r.commitLoop(wctx, fetchCtx)
+		return nil
+	})
+	err := p.Wait()
+	stopFetching()
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return errors.New("pipeline: shutdown timed out before everything was durable; uncommitted records will be re-read")
+	}
+	return err
+}
+
+// decodeLoop decodes on several goroutines and emits units in record order.
+func (r *Runner) decodeLoop(ctx context.Context, in <-chan *Record, out chan<- *Unit) {
+	s := stream.New().WithMaxGoroutines(r.cfg.DecodeWorkers)
+	for rec := range in {
+		u := &Unit{Rec: rec}
+		s.Go(func() stream.Callback {
+			guard("decode", u, func() { r.stages.Decode(u) })
+			return func() {
+				select {
+				case out <- u:
+				case <-ctx.Done():
+				}
+			}
+		})
+	}
+	s.Wait()
+}
+
+// guard turns a panic inside a stage into a dead letter for that one record.
+func guard(stage string, u *Unit, f func()) {
+	if rec := panics.Try(f); rec != nil {
+		u.Reject(stage, fmt.Sprintf("panic: %v", rec.Value))
+	}
+}
+
+// commitLoop commits durable offsets every CommitInterval while records flow.
+func (r *Runner) commitLoop(ctx, fetchCtx context.Context) {
+	t := time.NewTicker(r.cfg.CommitInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.src.commitAll()
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/semaphore"
+)
+
+// generation wraps one kafka-go consumer-group generation. Commits go through it so that a
+// generation that ended (a rebalance, a lost session) cannot move offsets any more.
+type generation struct {
+	mu  sync.Mutex
+	gen *kafka.Generation
+}
+
+func (g *generation) commit(topic string, offsets map[int]int64) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.gen.CommitOffsets(map[string]map[int]int64{topic: offsets})
+}
+
+// source joins the consumer group and fetches every assigned partition into out.
+type source struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *Metrics
+	out     chan<- *Record
+	budget  *semaphore.Weighted
+
+	mu     sync.Mutex
+	leases map[*lease]struct{}
+}
+
+func newSource(cfg Config, m *Metrics, out chan<- *Record) *source {
+	return &source{cfg: cfg, log: cfg.Logger, metrics: m, out: out,
+		budget: semaphore.NewWeighted(cfg.MaxInFlightBytes), leases: map[*lease]struct{}{}}
+}
+
+// run takes part in the group until ctx ends. Each generation's partitions are fetched by
+// goroutines that kafka-go's Generation.Start owns, so a rebalance waits for them to hand over.
+func (s *source) run(ctx context.Context) error {
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: s.cfg.Group, Brokers: s.cfg.Brokers, Topics: []string{s.cfg.Topic},
+		StartOffset: s.cfg.StartOffset, SessionTimeout: s.cfg.SessionTimeout,
+		RebalanceTimeout: s.cfg.RebalanceTimeout, HeartbeatInterval: s.cfg.SessionTimeout / 10,
+		WatchPartitionChanges: true, PartitionWatchInterval: 5 * time.Second,
+		JoinGroupBackoff: time.Second, Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	defer group.Close() // leaves the group
+	for {
+		kgen, err := group.Next(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			s.metrics.Errors.WithLabelValues("group").Inc()
+			s.log.Warn("consumer group", "err", err)
+			continue
+		}
+		gen := &generation{gen: kgen}
+		s.metrics.Generation.Set(float64(kgen.ID))
+		parts := kgen.Assignments[s.cfg.Topic]
+		s.log.Info("joined generation", "generation", kgen.ID, "member", kgen.MemberID, "partitions", len(parts))
+		for _, pa := range parts {
+			pa := pa
+			kgen.Start(func(gctx context.Context) { s.fetch(gctx, gen, pa) })
+		}
+	}
+}
+
+// fetch reads one partition from its committed offset until the generation ends, then waits
+// (bounded) for its records to become durable and commits them before handing the partition over.
+func (s *source) fetch(ctx context.Context, gen *generation, pa kafka.PartitionAssignment) {
+	l := newLease(s.cfg.Topic, pa.ID, gen, pa.Offset)
+	s.track(l, true)
+	defer s.track(l, false)
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: s.cfg.Brokers, Topic: s.cfg.Topic, Partition: pa.ID,
+		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait,
+	})
+	defer r.Close()
+	if err := r.SetOffset(pa.Offset); err != nil {
+		s.log.Error("set offset", "partition", pa.ID, "offset", pa.Offset, "err", err)
+		return
+	}
+	part := strconv.Itoa(pa.ID)
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGenerationEnded) {
+				break
+			}
+			s.metrics.Errors.WithLabelValues("fetch").Inc()
+			s.log.Warn("fetch", "partition", pa.ID, "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		if err := s.budget.Acquire(ctx, s.weigh(len(m.Value))); err != nil {
+			break
+		}
+		l.fetched(m.Offset)
+		rec := &Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key,
+			Value: m.Value, Headers: m.Headers, Time: m.Time, lease: l}
+		s.metrics.Consumed.Inc()
+		s.metrics.Lag.WithLabelValues(part).Set(float64(m.HighWaterMark - m.Offset - 1))
+		select {
+		case s.out <- rec:
+		case <-ctx.Done():
+			l.ack(m.Offset) // never entered the pipeline; the next owner re-reads it
+			s.budget.Release(s.weigh(len(m.Value)))
+		}
+	}
+	s.handOver(l)
+}
+
+// handOver waits for the partition's in-flight records, commits what is durable, and fences
+// the lease so late acknowledgements of this generation never commit.
+func (s *source) handOver(l *lease) {
+	l.stop()
+	select {
+	case <-l.drained:
+	case <-time.After(s.cfg.DrainTimeout):
+		s.log.Warn("partition revoked with records in flight; the next owner re-reads them",
+			"partition", l.partition, "in_flight", l.inFlight())
+	}
+	s.commitLease(l)
+	l.revoke()
+}
+
+// done acknowledges a record made durable by the sink.
+func (s *source) done(rec *Record) {
+	rec.lease.ack(rec.Offset)
+	s.budget.Release(s.weigh(len(rec.Value)))
+}
+
+// weigh charges at least one byte per record and at most the whole budget, so one body
+// larger than the budget still passes alone instead of blocking forever.
+func (s *source) weigh(n int) int64 {
+	if int64(n) > s.cfg.MaxInFlightBytes {
+		return s.cfg.MaxInFlightBytes
+	}
+	if n < 1 {
+		return 1
+	}
+	return int64(n)
+}
+
+func (s *source) track(l *lease, add bool) {
+	s.mu.Lock()
+	if add {
+		s.leases[l] = struct{}{}
+	} else {
+		delete(s.leases, l)
+	}
+	s.metrics.Partitions.Set(float64(len(s.leases)))
+	s.mu.Unlock()
+}
+
+// assigned says whether the worker currently owns partitions.
+func (s *source) assigned() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.leases) > 0
+}
+
+// commitAll commits every live lease whose durable mark moved.
+func (s *source) commitAll() {
+	s.mu.Lock()
+	leases := make([]*lease, 0, len(s.leases))
+	for l := range s.leases {
+		leases = append(leases, l)
+	}
+	s.mu.Unlock()
+	for _, l := range leases {
+		s.commitLease(l)
+	}
+}
+
+func (s *source) commitLease(l *lease) {
+	offset, moved := l.commitPoint()
+	if !moved {
+		return
+	}
+	if err := l.gen.commit(l.topic, map[int]int64{l.partition: offset}); err != nil {
+		s.metrics.Errors.WithLabelValues("commit").Inc()
+		s.log.Warn("commit", "partition", l.partition, "offset", offset, "err", err)
+		return
+	}
+	l.markCommitted(offset)
+	s.metrics.Committed.WithLabelValues(strconv.Itoa(l.partition)).Set(float64(offset))
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

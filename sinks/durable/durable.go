@@ -1,0 +1,115 @@
+// Package durable is the worker's sink: it makes one batch of units durable by writing
+// their rows to ClickHouse, one INSERT per table, and their dead letters to Kafka.
+//
+// It promises: transient failures (ClickHouse or Kafka away, timeouts, too many parts) are
+// retried with backoff until they succeed or the context ends, and Healthy reports false
+// meanwhile; a row ClickHouse rejects for good is split out of its batch, its record is
+// dead-lettered with the reason, and the other rows land. Write returns nil only when all
+// of it is durable.
+package durable
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/sinks/clickhouse"
+	"github.com/wapipe/wapipe/sinks/deadletter"
+)
+
+// Sink writes batches to ClickHouse and the dead-letter topic.
+type Sink struct {
+	ch      *clickhouse.Client
+	dlq     *deadletter.Writer
+	log     *slog.Logger
+	healthy atomic.Bool
+}
+
+// New returns a sink over an open ClickHouse client and dead-letter writer.
+func New(ch *clickhouse.Client, dlq *deadletter.Writer, log *slog.Logger) *Sink {
+	s := &Sink{ch: ch, dlq: dlq, log: log}
+	s.healthy.Store(true)
+	return s
+}
+
+// Healthy is false while a write is failing and being retried.
+func (s *Sink) Healthy() bool { return s.healthy.Load() }
+
+// Write implements pipeline.Sink.
+func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
+	byTable, owner := group(batch)
+	for _, table := range model.Tables {
+		rows := byTable[table]
+		if len(rows) == 0 {
+			continue
+		}
+		var rejected []clickhouse.Rejected
+		err := s.retry(ctx, "insert "+table, func() error {
+			var err error
+			rejected, err = s.ch.InsertSplitting(ctx, table, rows)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range rejected {
+			owner[r.Row].Reject("sink", fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
+		}
+	}
+	letters := lettersOf(batch)
+	return s.retry(ctx, "dead letters", func() error { return s.dlq.Write(ctx, letters) })
+}
+
+// group splits the batch's rows per table and remembers which unit each row came from.
+func group(batch []*pipeline.Unit) (map[string][]model.Row, map[model.Row]*pipeline.Unit) {
+	byTable := map[string][]model.Row{}
+	owner := map[model.Row]*pipeline.Unit{}
+	for _, u := range batch {
+		for _, r := range u.Rows {
+			byTable[r.Table()] = append(byTable[r.Table()], r)
+			owner[r] = u
+		}
+	}
+	return byTable, owner
+}
+
+func lettersOf(batch []*pipeline.Unit) []deadletter.Letter {
+	var letters []deadletter.Letter
+	for _, u := range batch {
+		if u.DeadLetter == nil {
+			continue
+		}
+		letters = append(letters, deadletter.Letter{Key: u.Rec.Key, Value: u.Rec.Value,
+			Headers: u.Rec.Headers, Stage: u.DeadLetter.Stage, Reason: u.DeadLetter.Reason,
+			Source: u.Rec.Source()})
+	}
+	return letters
+}
+
+// retry runs op until it succeeds or ctx ends, backing off from 100ms to 5s.
+func (s *Sink) retry(ctx context.Context, what string, op func() error) error {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil {
+			s.healthy.Store(true)
+			return nil
+		}
+		s.healthy.Store(false)
+		s.log.Warn("sink write failed; retrying", "what", what, "attempt", attempt, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		case <-t.C:
+		}
+		if wait *= 2; wait > 5*time.Second {
+			wait = 5 * time.Second
+		}
+	}
+}

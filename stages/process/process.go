@@ -1,0 +1,130 @@
+// Package process is the sequential stage of the worker: for each decoded event it drops
+// what was already counted, resolves the user to one contact, and builds the report rows.
+// It runs on one goroutine in record order (the pipeline guarantees it), which is what lets
+// identity and per-message state be read and written without locks of its own.
+package process
+
+import (
+	"context"
+	"strings"
+
+	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/stages/dedupe"
+	"github.com/wapipe/wapipe/stages/report"
+)
+
+// Stage holds the stores the sequential stage works on.
+type Stage struct {
+	Seen       *dedupe.Set
+	Identities *identity.Store
+	Reports    *report.Builder
+	// Duplicates counts events dropped as already counted (may be nil).
+	Duplicates func()
+}
+
+// Process implements pipeline.Stages.Process.
+func (s *Stage) Process(_ context.Context, u *pipeline.Unit) error {
+	if len(u.Invalid) > 0 {
+		reasons := make([]string, len(u.Invalid))
+		for i, inv := range u.Invalid {
+			reasons[i] = inv.String()
+		}
+		u.Reject("decode", strings.Join(reasons, "; "))
+	}
+	for i := range u.Events {
+		ev := &u.Events[i]
+		seen, err := s.Seen.Seen(ev.DedupeKey)
+		if err != nil {
+			return err
+		}
+		if seen {
+			if s.Duplicates != nil {
+				s.Duplicates()
+			}
+			continue
+		}
+		rows, err := s.apply(ev)
+		if err != nil {
+			return err
+		}
+		s.Seen.Hold(ev.DedupeKey)
+		u.Seen = append(u.Seen, ev.DedupeKey)
+		u.Rows = append(u.Rows, rows...)
+	}
+	return nil
+}
+
+// apply resolves one event's user and returns every row it changes.
+func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
+	res, err := s.resolve(ev)
+	if err != nil {
+		return nil, err
+	}
+	rows := res.Changed
+	for _, r := range res.Changed {
+		if id, ok := r.(*model.IdentityRow); ok && id.MergedInto != "" {
+			merged, err := s.Reports.MergeContacts(ev.Tenant, id.ContactID, id.MergedInto, res.Who)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, merged...)
+		}
+	}
+	reportRows, err := s.Reports.Rows(ev, res.Who)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, reportRows...), nil
+}
+
+// resolve applies contract section 4. A status that names no BSUID (a failed status sent
+// to a phone) belongs to the contact its message was resolved to when it was sent.
+func (s *Stage) resolve(ev *model.Event) (identity.Resolution, error) {
+	if ev.User.BSUID == "" && (ev.Kind == model.KindStatus || ev.Kind == model.KindCall) {
+		if res, ok, err := s.throughMessage(ev); err != nil || ok {
+			return res, err
+		}
+	}
+	if ev.User.BSUID == "" && ev.User.Phone == "" && ev.SharedPhone == "" && ev.PreviousBSUID == "" {
+		return identity.Resolution{}, nil // nothing to resolve: the row keeps empty identity
+	}
+	return s.Identities.Resolve(factsOf(ev))
+}
+
+func (s *Stage) throughMessage(ev *model.Event) (identity.Resolution, bool, error) {
+	contactID, ok, err := s.Reports.MessageContact(ev.Tenant, ev.ID)
+	if err != nil || !ok {
+		return identity.Resolution{}, false, err
+	}
+	c, ok, err := s.Identities.Contact(ev.Tenant, contactID)
+	if err != nil || !ok {
+		return identity.Resolution{}, false, err
+	}
+	who := c.Who()
+	if ev.User.Phone != "" {
+		p := ev.User.Phone
+		who.Phone, who.PhoneSource = &p, model.PhoneFromWebhook
+	}
+	return identity.Resolution{Who: who}, true, nil
+}
+
+func factsOf(ev *model.Event) identity.Facts {
+	f := identity.Facts{
+		Tenant: ev.Tenant, At: ev.At,
+		BSUID: ev.User.BSUID, ParentBSUID: ev.User.ParentBSUID, Phone: ev.User.Phone,
+		Username: ev.User.Username, ProfileName: ev.User.ProfileName,
+		PreviousBSUID: ev.PreviousBSUID, PreviousParentBSUID: ev.PreviousParentBSUID,
+		PreviousPhone: ev.PreviousPhone,
+	}
+	switch {
+	case ev.Kind == model.KindIdentityChange && f.Phone != "":
+		f.PhoneSource = model.PhoneFromSystem
+	case f.Phone != "":
+		f.PhoneSource = model.PhoneFromWebhook
+	case ev.SharedPhone != "":
+		f.Phone, f.PhoneSource = ev.SharedPhone, model.PhoneFromContactRequest
+	}
+	return f
+}

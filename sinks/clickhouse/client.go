@@ -1,0 +1,136 @@
+// Package clickhouse writes wapipe's report rows to ClickHouse over the native protocol and keeps the
+// database schema current. It targets ClickHouse 18.16 (what CI has) as well as current releases.
+//
+// What it promises:
+//   - Migrate creates the database, then applies the embedded migrations (schemas.Migrations) in order and
+//     records each once; it is safe to run on every start and from every replica at the same time.
+//   - Insert writes the rows of one table in one INSERT that names its columns, and builds a fresh batch on
+//     every call, so a failed call can be repeated with the same rows.
+//   - Every error is classified (Classify, IsTransient): transient ones (network, timeouts, an overloaded or
+//     not yet migrated server) are worth retrying with backoff and say nothing about the rows; permanent ones
+//     mean the table rejects a row, and InsertSplitting isolates such rows so their neighbours still land.
+//   - Repeating an insert is harmless: every table is a ReplacingMergeTree on the row's logical key and
+//     version, so a row written twice reads once with FINAL.
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config says where ClickHouse is and how to talk to it. Zero values take the defaults noted.
+type Config struct {
+	Addrs              []string      // native-protocol host:port, tried in order; required
+	Database           string        // default "wapipe"
+	Username, Password string        // default user "default", no password
+	DialTimeout        time.Duration // default 5s
+	// ReadTimeout bounds each wait for the server; a large insert into a busy server can take a while to be
+	// acknowledged, so it is generous. Default 60s.
+	ReadTimeout  time.Duration
+	MaxOpenConns int                  // default 4: one insert per table at a time is the expected load
+	Registry     *prometheus.Registry // where to register the metrics; nil keeps them unregistered
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Addrs) == 0 {
+		return c, errors.New("clickhouse: no address")
+	}
+	for _, a := range c.Addrs {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil {
+			return c, fmt.Errorf("clickhouse: address %q: %w", a, err)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 || host == "" {
+			return c, fmt.Errorf("clickhouse: address %q: want host:port", a)
+		}
+	}
+	if c.Database == "" {
+		c.Database = "wapipe"
+	}
+	// The name is spliced into DDL and INSERT text, so only plain identifiers are accepted.
+	if !identRe.MatchString(c.Database) {
+		return c, fmt.Errorf("clickhouse: database %q is not a plain identifier", c.Database)
+	}
+	if c.Username == "" {
+		c.Username = "default"
+	}
+	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.MaxOpenConns < 0 {
+		return c, errors.New("clickhouse: negative timeout or connection count")
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = 5 * time.Second
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 60 * time.Second
+	}
+	if c.MaxOpenConns == 0 {
+		c.MaxOpenConns = 4
+	}
+	return c, nil
+}
+
+// Client writes rows to one database. It is safe for concurrent use.
+type Client struct {
+	conn    driver.Conn
+	db      string
+	metrics *metrics
+}
+
+// Open validates cfg and prepares a connection pool. It does not dial: the first Ping or Insert does, so a
+// worker may start before ClickHouse and report it through /readyz instead of exiting.
+func Open(_ context.Context, cfg Config) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Protocol: clickhouse.Native, // clickhouse-go's HTTP protocol does not work with 18.16
+		Addr:     cfg.Addrs,
+		// Connect to "default", not cfg.Database: the handshake fails while the database is missing, and
+		// Migrate must be able to create it. Every statement names its database instead.
+		Auth:             clickhouse.Auth{Database: "default", Username: cfg.Username, Password: cfg.Password},
+		Compression:      &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		DialTimeout:      cfg.DialTimeout,
+		ReadTimeout:      cfg.ReadTimeout,
+		MaxOpenConns:     cfg.MaxOpenConns,
+		MaxIdleConns:     cfg.MaxOpenConns,
+		ConnMaxLifetime:  time.Hour,
+		ConnOpenStrategy: clickhouse.ConnOpenInOrder,
+		ClientInfo: clickhouse.ClientInfo{Products: []struct{ Name, Version string }{
+			{Name: "wapipe", Version: "1"}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: open: %w", err)
+	}
+	return &Client{conn: conn, db: cfg.Database, metrics: m}, nil
+}
+
+// Ping checks that the server answers.
+func (c *Client) Ping(ctx context.Context) error { return c.conn.Ping(ctx) }
+
+// Conn is the underlying connection, for migrations and read-only summary queries.
+func (c *Client) Conn() driver.Conn { return c.conn }
+
+// Database is the database Insert writes to.
+func (c *Client) Database() string { return c.db }
+
+// Migrate creates or upgrades the client's database (see the package function Migrate).
+func (c *Client) Migrate(ctx context.Context) ([]string, error) { return Migrate(ctx, c.conn, c.db) }
+
+// Close releases the connections. Inserts in flight fail.
+func (c *Client) Close() error { return c.conn.Close() }

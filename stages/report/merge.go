@@ -1,0 +1,157 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/model"
+)
+
+// leadState is one (tenant, contact, ad) lead.
+type leadState struct {
+	touches, rev                              uint32 // rev counts changes: the row version's high half
+	firstAt, lastAt                           int64
+	firstMsg, sourceType, sourceURL, headline string
+	mediaType, clid, pnid, mergedInto         string // mergedInto: this lead moved to that contact
+}
+
+// touch adds o's touches to l: a single new touch, or a merged contact's whole lead. The first
+// touch is the earliest by event time; the ad fields and phone number come from the latest touch;
+// ctwa_clid is the latest one that has any (ads in WhatsApp Status have none).
+func (l *leadState) touch(o leadState) {
+	rev := max(l.rev, o.rev) + 1
+	if l.touches == 0 { // a new lead, or a merged-away one that gets traffic again
+		*l = o
+		l.rev, l.mergedInto = rev, ""
+		return
+	}
+	if o.firstAt < l.firstAt {
+		l.firstAt, l.firstMsg = o.firstAt, o.firstMsg
+	}
+	if o.lastAt >= l.lastAt {
+		l.lastAt, l.sourceType, l.sourceURL, l.headline = o.lastAt, o.sourceType, o.sourceURL, o.headline
+		l.mediaType, l.pnid = o.mediaType, o.pnid
+		if o.clid != "" {
+			l.clid = o.clid
+		}
+	} else if l.clid == "" {
+		l.clid = o.clid
+	}
+	l.touches += o.touches
+	l.rev = rev
+}
+
+// row: the version's high half is rev, so every change (a touch, a merge, a tombstone) replaces
+// the previous row even when last_touch_at stays.
+func (l *leadState) row(tenant, ad string, who model.Who) *model.LeadRow {
+	return &model.LeadRow{
+		Tenant: tenant, ContactID: who.ContactID, AdSourceID: ad, SourceType: l.sourceType,
+		SourceURL: l.sourceURL, Headline: l.headline, MediaType: l.mediaType, CtwaClid: l.clid,
+		FirstMessageID: l.firstMsg, FirstTouchAt: l.firstAt, LastTouchAt: l.lastAt, Touches: l.touches,
+		PhoneNumberID: l.pnid, Who: who, Version: uint64(l.rev)<<32 | uint64(uint32(l.lastAt)),
+	}
+}
+
+func (l *leadState) encode() []byte {
+	e := make(enc, 0, 96+len(l.sourceURL)+len(l.headline)+len(l.clid))
+	e = append(e, formatV1)
+	e.u(uint64(l.touches))
+	e.u(uint64(l.rev))
+	e.i(l.firstAt)
+	e.i(l.lastAt)
+	for _, s := range [...]string{l.firstMsg, l.sourceType, l.sourceURL, l.headline, l.mediaType, l.clid, l.pnid, l.mergedInto} {
+		e.s(s)
+	}
+	return e
+}
+
+func (l *leadState) decode(b []byte) error {
+	d := newDec(b)
+	l.touches, l.rev = uint32(d.u()), uint32(d.u())
+	l.firstAt, l.lastAt = d.i(), d.i()
+	l.firstMsg, l.sourceType, l.sourceURL, l.headline = d.s(), d.s(), d.s(), d.s()
+	l.mediaType, l.clid, l.pnid, l.mergedInto = d.s(), d.s(), d.s(), d.s()
+	return d.err
+}
+
+// MergeContacts moves the loser's leads onto the survivor after an identity merge (contract 6):
+// their leads for the same ad become one lead of the survivor, earliest first touch, touches added.
+// It returns, per ad, the survivor's merged lead row and the loser's lead row re-emitted with
+// touches 0 and a higher version. Why the tombstone rather than leaving the loser's row as history:
+// sum(touches) over leads FINAL then counts every touch exactly once, and
+// `count() FROM leads FINAL WHERE touches > 0` counts one lead per (contact, ad) of live contacts.
+// The loser's row itself cannot vanish from FINAL (no is_deleted on ClickHouse 18.16).
+// who is the survivor's identity. Calling it again (a replay) changes nothing and returns the same rows.
+func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) ([]model.Row, error) {
+	if loser == "" || survivor == "" || loser == survivor {
+		return nil, nil
+	}
+	who.ContactID = survivor
+	gone := who
+	gone.ContactID = loser
+	var rows []model.Row
+	err := b.update(func(txn *badger.Txn) error {
+		rows = rows[:0]
+		pfx := key(pfxLead, tenant, loser, "")
+		type lead struct {
+			ad string
+			st leadState
+		}
+		var leads []lead
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: false})
+		for it.Seek(pfx); it.ValidForPrefix(pfx); it.Next() {
+			ad := string(bytes.TrimPrefix(it.Item().Key(), pfx))
+			var st leadState
+			if err := it.Item().Value(st.decode); err != nil {
+				it.Close()
+				return err
+			}
+			leads = append(leads, lead{ad, st})
+		}
+		it.Close()
+		for _, l := range leads {
+			sk := key(pfxLead, tenant, survivor, l.ad)
+			var s leadState
+			if _, err := get(txn, sk, s.decode); err != nil {
+				return err
+			}
+			if l.st.touches > 0 { // not merged yet
+				s.touch(l.st)
+				l.st.touches, l.st.mergedInto, l.st.rev = 0, survivor, l.st.rev+1
+				if err := txn.Set(sk, s.encode()); err != nil {
+					return err
+				}
+				if err := txn.Set(key(pfxLead, tenant, loser, l.ad), l.st.encode()); err != nil {
+					return err
+				}
+			}
+			rows = append(rows, s.row(tenant, l.ad, who), l.st.row(tenant, l.ad, gone))
+		}
+		return mergeTouches(txn, tenant, loser, survivor)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report: merge %s into %s: %w", loser, survivor, err)
+	}
+	return rows, nil
+}
+
+// mergeTouches gives the survivor the loser's recent touches, so its traffic inside the window
+// keeps the loser's ad (contract 5: leads and attribution stay attached to the person).
+func mergeTouches(txn *badger.Txn, tenant, loser, survivor string) error {
+	lt, err := loadTouches(txn, tenant, loser)
+	if err != nil || len(lt) == 0 {
+		return err
+	}
+	st, err := loadTouches(txn, tenant, survivor)
+	if err != nil {
+		return err
+	}
+	for _, t := range lt {
+		st, _ = st.add(t)
+	}
+	if err := st.save(txn, tenant, survivor); err != nil {
+		return err
+	}
+	return txn.Delete(key(pfxTouch, tenant, loser))
+}

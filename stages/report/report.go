@@ -1,0 +1,169 @@
+// Package report turns one deduplicated, identity-resolved event into the report rows an analyst
+// queries: chat_report, package_usage_report, voice_report and leads (contract sections 3, 5, 6).
+//
+// What it promises:
+//   - Every row it returns is the whole current state of its key (message, call, lead), never a delta,
+//     and its version is higher whenever the contract says the content is better (status rank first,
+//     then time), so ReplacingMergeTree FINAL shows the right row whatever order events arrive in.
+//   - Re-applying an event (a replay after a crash, before its rows were durable) returns that event's
+//     rows again and never counts anything twice: touches, usage rows.
+//   - Its state lives in the caller's Badger under "rp/" only. Per-message and per-call state expires
+//     after 8 days (Meta retries for up to 7); leads and the last few touches of a contact are kept.
+//   - Times on rows are webhook times, never the processing clock.
+//
+// Versions: chat rows rank<<40 | status_at<<8 | seq and voice rows rank<<40 | event_at<<8 | seq
+// (seq counts the rows emitted for that message or call, so a change that moves neither rank nor
+// time still wins); usage rows 2^40 - billed_at (the earliest pricing status wins); leads
+// rev<<32 | last_touch_at (rev counts the lead's changes: touches, merges). On one worker a key's
+// versions never go down; across workers the better-ranked status wins.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/model"
+)
+
+// Config tunes the builder.
+type Config struct {
+	// AttributionWindow is how long after a touch a contact's traffic carries that touch's ad.
+	AttributionWindow time.Duration // default 168h
+}
+
+// Builder applies events to the report state and returns the rows to write. Its methods are safe
+// for concurrent use (Badger transactions), but Rows is meant to be called from one goroutine.
+type Builder struct {
+	db     *badger.DB
+	window int64 // seconds, compared with webhook timestamps
+}
+
+// stateTTL bounds per-message and per-call state: Meta retries a webhook for up to 7 days, so after
+// 8 days no event for that message can still arrive.
+const stateTTL = 8 * 24 * time.Hour
+
+// Key prefixes. Parts are joined with NUL, which no id contains, so "ab"+"c" never meets "a"+"bc".
+const (
+	pfxMsg   = "rp/m/" // tenant, message id -> msgState (TTL)
+	pfxCall  = "rp/c/" // tenant, call id -> callState (TTL)
+	pfxTouch = "rp/t/" // tenant, contact -> the contact's latest touches
+	pfxLead  = "rp/l/" // tenant, contact, ad -> leadState
+)
+
+// New returns a builder over db, which the caller opened and shares with other packages.
+func New(db *badger.DB, cfg Config) *Builder {
+	w := cfg.AttributionWindow
+	if w <= 0 {
+		w = 168 * time.Hour
+	}
+	return &Builder{db: db, window: int64(w / time.Second)}
+}
+
+// key builds a fresh key; Badger keeps the slice until commit, so keys are never reused.
+func key(pfx string, parts ...string) []byte {
+	n := len(pfx)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	k := make([]byte, 0, n)
+	k = append(k, pfx...)
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, 0)
+		}
+		k = append(k, p...)
+	}
+	return k
+}
+
+// get loads key into a state via decode; false when absent.
+func get(txn *badger.Txn, k []byte, decode func([]byte) error) (bool, error) {
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(decode)
+}
+
+// putTTL writes per-message and per-call state, which must expire.
+func putTTL(txn *badger.Txn, k, v []byte) error {
+	return txn.SetEntry(badger.NewEntry(k, v).WithTTL(stateTTL))
+}
+
+// update runs fn in one read-write transaction. Conflicts only happen if two goroutines touch the
+// same message at once; a retry then re-reads the winner's state, which keeps counting exact.
+func (b *Builder) update(fn func(*badger.Txn) error) error {
+	for attempt := 0; ; attempt++ {
+		err := b.db.Update(fn)
+		if errors.Is(err, badger.ErrConflict) && attempt < 3 {
+			continue
+		}
+		return err
+	}
+}
+
+// Rows applies one event (already deduplicated and resolved to who) and returns the rows to write now.
+func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
+	var apply func(*badger.Txn) ([]model.Row, error)
+	switch ev.Kind {
+	case model.KindInbound:
+		apply = func(txn *badger.Txn) ([]model.Row, error) { return b.inbound(txn, ev, who) }
+	case model.KindStatus:
+		apply = func(txn *badger.Txn) ([]model.Row, error) { return b.status(txn, ev, who) }
+	case model.KindCall:
+		apply = func(txn *badger.Txn) ([]model.Row, error) { return b.call(txn, ev, who) }
+	case model.KindIdentityChange:
+		return nil, nil // identity is the caller's; no report row (contract 6)
+	default:
+		return nil, fmt.Errorf("report: event %q: unknown kind %d", ev.ID, ev.Kind)
+	}
+	if ev.ID == "" {
+		return nil, fmt.Errorf("report: %s event without id", ev.Kind)
+	}
+	var rows []model.Row
+	err := b.update(func(txn *badger.Txn) error {
+		var err error
+		rows, err = apply(txn) // reassigned on retry, so a retried txn never leaks rows
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report: %s %s: %w", ev.Kind, ev.ID, err)
+	}
+	return rows, nil
+}
+
+// MessageContact returns the contact an outbound message (or call) was resolved to before, so a
+// failed status that carries only a phone or nothing but the message id resolves through the
+// message it belongs to. Inbound messages and calls are recorded too. The contact is the one
+// recorded then; after a merge the caller follows merged_into.
+func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, err error) {
+	err = b.db.View(func(txn *badger.Txn) error {
+		var m msgState
+		found, err := get(txn, key(pfxMsg, tenant, id), m.decode)
+		if err != nil || found {
+			contactID, ok = m.contact, found
+			return err
+		}
+		var c callState
+		found, err = get(txn, key(pfxCall, tenant, id), c.decode)
+		contactID, ok = c.contact, found
+		return err
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("report: message contact %s: %w", id, err)
+	}
+	return contactID, ok, nil
+}
+
+// ptr returns nil for "", the way optional string columns say "not known".
+func ptr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

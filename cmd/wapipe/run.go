@@ -48,12 +48,11 @@ func runCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return runWorker(ctx, c, t, nil)
+	return runWorker(ctx, c, t, prometheus.NewRegistry())
 }
 
-// runWorker runs one worker until ctx ends. started, if not nil, receives the HTTP address
-// once the worker serves it (the demo uses it).
-func runWorker(ctx context.Context, c common, t tuning, started func(httpAddr string)) error {
+// runWorker runs one worker until ctx ends, with its metrics on reg (the demo reads them).
+func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry) error {
 	log := newLogger(c.logLevel)
 	tenants, err := loadTenantMap(c.tenantMap)
 	if err != nil {
@@ -63,7 +62,6 @@ func runWorker(ctx context.Context, c common, t tuning, started func(httpAddr st
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
@@ -120,9 +118,6 @@ func runWorker(ctx context.Context, c common, t tuning, started func(httpAddr st
 	}
 	log.Info("wapipe worker started", "brokers", c.brokers, "topic", c.topic, "group", c.group,
 		"clickhouse", c.clickhouse, "database", c.database, "state_dir", c.stateDir, "http", addr)
-	if started != nil {
-		started(addr)
-	}
 	err = runner.Run(ctx)
 	log.Info("wapipe worker stopped", "err", err)
 	return err

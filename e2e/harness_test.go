@@ -92,6 +92,7 @@ func (e *env) connect() driver.Conn {
 }
 
 // count runs a query returning one number; -1 when ClickHouse cannot answer.
+// Queries name the test's database as $db.
 func (e *env) count(query string) int64 {
 	var n uint64
 	q := strings.ReplaceAll(query, "$db", e.database)
@@ -105,7 +106,7 @@ func (e *env) count(query string) int64 {
 func (e *env) produce(msgs []kafka.Message) {
 	e.t.Helper()
 	w := &kafka.Writer{Addr: kafka.TCP(e.brokers), Topic: topic, Balancer: &kafka.Hash{},
-		BatchTimeout: 5 * time.Millisecond, BatchSize: 2000, BatchBytes: 32 << 20, RequiredAcks: kafka.RequireAll}
+		BatchTimeout: 5 * time.Millisecond, BatchSize: 500, BatchBytes: 1 << 20, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 	for i := 0; i < len(msgs); i += 2000 {
 		end := min(i+2000, len(msgs))
@@ -201,12 +202,14 @@ func (w *worker) ready() int {
 	return resp.StatusCode
 }
 
+// waitFor polls cond until it holds; on time-out it fails the test, naming what it waited for.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+			t.Errorf("timed out after %v waiting for %s", timeout, what)
+			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

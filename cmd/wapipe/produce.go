@@ -50,7 +50,7 @@ func produceCmd(ctx context.Context, args []string) error {
 func newProducer(brokers []string, topic string) *kafka.Writer {
 	return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
-		BatchBytes: 16 << 20, AllowAutoTopicCreation: true}
+		BatchBytes: 1 << 20, AllowAutoTopicCreation: true}
 }
 
 // readBodies reads one body per .json file, one per line of .ndjson (or stdin).

@@ -7,6 +7,7 @@ package deadletter
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -17,7 +18,14 @@ const (
 	HeaderError  = "x-wapipe-error"
 	HeaderStage  = "x-wapipe-stage"
 	HeaderSource = "x-wapipe-source"
+	// HeaderOriginalSize is set when a value larger than MaxValueBytes was cut to fit.
+	HeaderOriginalSize = "x-wapipe-original-size"
 )
+
+// MaxValueBytes keeps a dead letter under Kafka's default message.max.bytes (1 MB). A larger
+// body (Meta allows 3 MB) is cut to this size and says so, rather than failing forever: a dead
+// letter that can never be produced would hold its partition's offsets back for good.
+const MaxValueBytes = 900 << 10
 
 // Letter is one record to dead-letter.
 type Letter struct {
@@ -53,7 +61,7 @@ func (w *Writer) Write(ctx context.Context, letters []Letter) error {
 		h := make([]kafka.Header, 0, len(l.Headers)+3)
 		for _, o := range l.Headers {
 			switch o.Key {
-			case HeaderError, HeaderStage, HeaderSource: // a re-driven dead letter gets fresh ones
+			case HeaderError, HeaderStage, HeaderSource, HeaderOriginalSize: // a re-driven dead letter gets fresh ones
 			default:
 				h = append(h, o)
 			}
@@ -61,7 +69,12 @@ func (w *Writer) Write(ctx context.Context, letters []Letter) error {
 		h = append(h, kafka.Header{Key: HeaderError, Value: []byte(l.Reason)},
 			kafka.Header{Key: HeaderStage, Value: []byte(l.Stage)},
 			kafka.Header{Key: HeaderSource, Value: []byte(l.Source)})
-		msgs[i] = kafka.Message{Key: l.Key, Value: l.Value, Headers: h}
+		value := l.Value
+		if len(value) > MaxValueBytes {
+			h = append(h, kafka.Header{Key: HeaderOriginalSize, Value: []byte(strconv.Itoa(len(value)))})
+			value = value[:MaxValueBytes]
+		}
+		msgs[i] = kafka.Message{Key: l.Key, Value: value, Headers: h}
 	}
 	return w.w.WriteMessages(ctx, msgs...)
 }

@@ -33,6 +33,7 @@ type tuning struct {
 	maxInFlightMB   int
 	shutdownTimeout time.Duration
 	migrate         bool
+	maxBodyBytes    int
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -45,6 +46,7 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 128, "webhook bytes fetched and not yet durable; fetching pauses above it")
 	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
+	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		Brokers: split(c.brokers), Topic: c.topic, Group: c.group, StartOffset: start,
 		BatchRows: t.batchRows, BatchAge: t.batchAge, MaxInFlightBytes: int64(t.maxInFlightMB) << 20,
 		ShutdownTimeout: t.shutdownTimeout, Logger: log,
-	}, pipeline.Stages{Decode: decodeStage(dec), Process: proc.Process}, sink, rememberSeen(seen), m)
+	}, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process}, sink, rememberSeen(seen), m)
 	if err != nil {
 		return err
 	}
@@ -125,8 +127,12 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 
 // decodeStage adapts the decoder to the pipeline: a body that cannot be used at all is
 // dead-lettered whole; invalid events are handled by the process stage.
-func decodeStage(dec *decode.Decoder) func(u *pipeline.Unit) {
+func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 	return func(u *pipeline.Unit) {
+		if maxBody > 0 && len(u.Rec.Value) > maxBody {
+			u.Reject("decode", fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
+			return
+		}
 		events, invalid, err := dec.Decode(u.Rec.Value)
 		if err != nil {
 			u.Reject("decode", err.Error())

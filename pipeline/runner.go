@@ -104,9 +104,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		defer close(batches)
 		return r.processLoop(wctx, fetchCtx, decoded, batches)
 	})
-	p.Go(func(wctx context.Context) error { return r.flushLoop(wctx, batches) })
+	flushed := make(chan struct{})
 	p.Go(func(wctx context.Context) error {
-		r.commitLoop(wctx, fetchCtx)
+		defer close(flushed)
+		return r.flushLoop(wctx, batches)
+	})
+	p.Go(func(wctx context.Context) error {
+		r.commitLoop(wctx, flushed)
 		return nil
 	})
 	err := p.Wait()
@@ -142,13 +146,16 @@ func guard(stage string, u *Unit, f func()) {
 	}
 }
 
-// commitLoop commits durable offsets every CommitInterval while records flow.
-func (r *Runner) commitLoop(ctx, fetchCtx context.Context) {
+// commitLoop commits durable offsets every CommitInterval until the flush loop is done
+// (each partition then has committed its last durable offset as it was handed over).
+func (r *Runner) commitLoop(ctx context.Context, flushed <-chan struct{}) {
 	t := time.NewTicker(r.cfg.CommitInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-flushed:
 			return
 		case <-t.C:
 			r.src.commitAll()

@@ -89,10 +89,13 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 
 	m := pipeline.NewMetrics(reg)
 	duplicates := prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_events_duplicate_total", Help: "Events dropped as already counted."})
-	reg.MustRegister(duplicates)
+	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_decode_unknown_total",
+		Help: "Unknown webhook fields, message types and statuses skipped or kept, by kind."}, []string{"what"})
+	reg.MustRegister(duplicates, unknown)
 	seen := dedupe.New(db, 0)
 	ids := identity.New(db)
-	dec := decode.New(decode.Config{TenantOf: tenants.of})
+	dec := decode.New(decode.Config{TenantOf: tenants.of,
+		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: report.New(db, report.Config{AttributionWindow: c.attributionWindow}),
 		Duplicates: duplicates.Inc}
 	sink := durable.New(ch, dlq, log)

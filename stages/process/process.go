@@ -102,7 +102,11 @@ func (s *Stage) throughMessage(ev *model.Event) (identity.Resolution, bool, erro
 	if err != nil || !ok {
 		return identity.Resolution{}, false, err
 	}
-	who := c.Who()
+	who := model.Who{ContactID: c.ID, BSUID: c.BSUID, Username: c.Username, ProfileName: c.ProfileName}
+	if c.Phone != "" {
+		p := c.Phone
+		who.Phone, who.PhoneSource = &p, model.PhoneFromIdentity
+	}
 	if ev.User.Phone != "" {
 		p := ev.User.Phone
 		who.Phone, who.PhoneSource = &p, model.PhoneFromWebhook

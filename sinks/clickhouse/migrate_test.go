@@ -130,8 +130,8 @@ func TestLoadMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != len(model.Tables) {
-		t.Errorf("%d migrations, want one per table (%d)", len(all), len(model.Tables))
+	if len(all) < len(model.Tables) {
+		t.Errorf("%d migrations, want at least one per table (%d)", len(all), len(model.Tables))
 	}
 	for i, m := range all {
 		if i > 0 && m.Version <= all[i-1].Version {

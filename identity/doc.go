@@ -1,0 +1,50 @@
+// Package identity keeps each WhatsApp user of a tenant as one contact while Meta
+// replaces phone numbers with business-scoped user IDs (BSUIDs). It implements the
+// identity rules of contract section 4 on a Badger database the caller opens and shares
+// with other packages; it uses only keys under the prefix "id/".
+//
+// What it promises:
+//
+//   - Resolve (and ResolveBatch) applies rules 1-7 atomically, in one Badger
+//     transaction, and returns the identity for the event's report rows plus every
+//     identities/contact_keys row the call created or changed, merge losers included.
+//     Keeping the newest version of each row (ReplacingMergeTree, or Collapse) gives
+//     exactly the store's state: ClickHouse can be rebuilt from the rows alone.
+//   - Re-applying facts already applied changes nothing and returns no rows, so the
+//     pipeline may reprocess after a crash.
+//   - Arrival order does not decide: an older event never overwrites a newer current
+//     fact (it still links its keys and widens first/last seen), equal times are broken
+//     by rank and then value, a username belongs to the contact that claimed it last,
+//     and the same facts in any order put the same keys on one contact with the same
+//     current facts (only contact ids may differ, see below).
+//   - Every key ever seen keeps resolving: after a merge or a BSUID/phone change the
+//     old keys point straight at the surviving contact.
+//
+// Contact ids are deterministic: "c_" + 16 hex digits of
+// sha256(tenant NUL key_type NUL value) of the key that created the contact,
+// preferring the (previous) BSUID, then the (previous) phone. Each worker of a consumer
+// group holds its own store; two workers that first meet a user through the same key
+// mint the same id without talking to each other, so their ClickHouse rows collapse into
+// one contact instead of two. A merge keeps the contact with the earliest first_seen
+// (tie: the smaller id), again a function of the facts, not of the worker.
+//
+// Row versions are max(previous version + 1, event time << 20): they grow with every
+// change of a row, and a store rebuilt by replaying Kafka produces the same versions, so
+// ReplacingMergeTree keeps the newest state either way.
+//
+// Storage (bytes in codec.go):
+//
+//	id/c/<tenant>\x00<contact id>          -> contact record: current facts, keys with first/last seen, merged_into
+//	id/k/<type code><value>\x00<tenant>    -> contact id (usernames lower-cased)
+//
+// Index keys put the value before the tenant so a lookup without a tenant is a prefix
+// scan. A contact's record carries its keys, so an event whose keys are all known reads
+// one index entry and one record, and writes one record. A cache of recently used
+// contacts skips even those reads; it is filled only after a commit, so it never holds
+// what Badger does not.
+//
+// Throughput: a commit costs more than resolving an event, so the pipeline should call
+// ResolveBatch with a fetched batch; Config.SeenStep coarsens identity times so that a
+// conversation's burst of events writes once. Resolve serializes writers with a mutex;
+// readers (Contact, ContactOf, Lookup) read committed state without it.
+package identity

@@ -1,0 +1,138 @@
+package identity
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Readers see committed state only and do not take the writers' mutex, so a lookup
+// API can serve while the worker resolves.
+
+// ContactOf returns the id of the contact a key resolves to, following merged_into to
+// the survivor. Usernames compare case-insensitively.
+func (s *Store) ContactOf(tenant, keyType, keyValue string) (contactID string, ok bool, err error) {
+	c, ok, err := s.Lookup(tenant, keyType, keyValue)
+	return c.ID, ok, err
+}
+
+// Contact returns one contact as stored, without following merged_into: a merged
+// contact comes back with MergedInto set and no keys.
+func (s *Store) Contact(tenant, contactID string) (Contact, bool, error) {
+	var r *record
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		r, err = get(txn, tenant, contactID)
+		return err
+	})
+	if err != nil || r == nil {
+		return Contact{}, false, err
+	}
+	return r.contact(), true, nil
+}
+
+// Lookup returns the surviving contact of a key. With tenant "" it searches every
+// tenant and returns the first match in tenant order; LookupAll returns them all.
+func (s *Store) Lookup(tenant, keyType, value string) (Contact, bool, error) {
+	cs, err := s.LookupAll(tenant, keyType, value)
+	if err != nil || len(cs) == 0 {
+		return Contact{}, false, err
+	}
+	return cs[0], true, nil
+}
+
+// LookupAll returns the surviving contacts of a key: one at most for a tenant, one
+// per tenant that knows the key when tenant is "" (a prefix scan of the index).
+func (s *Store) LookupAll(tenant, keyType, value string) ([]Contact, error) {
+	code, ok := codeOf(keyType)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrKeyType, keyType)
+	}
+	var out []Contact
+	err := s.db.View(func(txn *badger.Txn) error {
+		if tenant != "" {
+			item, err := txn.Get(indexKey(code, value, tenant))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			return follow(txn, tenant, item, &out)
+		}
+		scan := indexScan(code, value)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: scan})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			t := string(bytes.TrimPrefix(it.Item().Key(), scan))
+			if err := follow(txn, t, it.Item(), &out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// follow appends the survivor of the contact an index item points at.
+func follow(txn *badger.Txn, tenant string, item *badger.Item, out *[]Contact) error {
+	id, err := item.ValueCopy(nil)
+	if err != nil {
+		return err
+	}
+	r, err := survivor(txn, tenant, string(id))
+	if err != nil {
+		return err
+	}
+	*out = append(*out, r.contact())
+	return nil
+}
+
+func get(txn *badger.Txn, tenant, id string) (*record, error) {
+	item, err := txn.Get(contactKey(tenant, id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r *record
+	err = item.Value(func(v []byte) error {
+		r, err = decode(tenant, id, v)
+		return err
+	})
+	return r, err
+}
+
+// survivor follows merged_into from a contact to the one that survives.
+func survivor(txn *badger.Txn, tenant, id string) (*record, error) {
+	for range 16 {
+		r, err := get(txn, tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return nil, fmt.Errorf("%w: %s/%s is referenced but missing", ErrCorrupt, tenant, id)
+		}
+		if r.mergedInto == "" {
+			return r, nil
+		}
+		id = r.mergedInto
+	}
+	return nil, fmt.Errorf("%w: merged_into chain too long at %s/%s", ErrCorrupt, tenant, id)
+}
+
+func (r *record) contact() Contact {
+	c := Contact{
+		Tenant: r.tenant, ID: r.id,
+		BSUID: r.bsuid.V, ParentBSUID: r.parent.V, Phone: r.phone.V, Username: r.username(), ProfileName: r.name.V,
+		PhoneSource: r.phoneSource(), Country: country(r.bsuid.V),
+		FirstSeen: r.firstSeen, LastSeen: r.lastSeen, MergedInto: r.mergedInto, Version: r.version,
+	}
+	for _, k := range r.keys {
+		c.Keys = append(c.Keys, Key{Type: typeOf(k.code), Value: k.value, FirstSeen: k.firstSeen, LastSeen: k.lastSeen})
+	}
+	return c
+}

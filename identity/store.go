@@ -1,0 +1,121 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Store resolves events to contacts. Create it with New; it is safe for concurrent use.
+type Store struct {
+	db    *badger.DB
+	batch int
+	step  int64 // Config.SeenStep in seconds
+
+	mu    sync.Mutex // serializes writers: the cache and the working set are shared
+	cache cache
+	w     work // reused between transactions to spare allocations
+}
+
+// maxConflictRetries bounds retries of a transaction that lost a conflict. Writers of
+// one Store never conflict with each other (they are serialized), so a conflict means
+// someone else wrote under id/; retrying a few times is enough.
+const maxConflictRetries = 8
+
+// New returns a Store on db with the default Config. The caller owns db and closes it
+// after the last call.
+func New(db *badger.DB) *Store { return NewWithConfig(db, Config{}) }
+
+// NewWithConfig returns a Store on db.
+func NewWithConfig(db *badger.DB, cfg Config) *Store {
+	if cfg.CacheContacts == 0 {
+		cfg.CacheContacts = 100_000
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 256
+	}
+	s := &Store{db: db, batch: cfg.BatchSize, step: int64(cfg.SeenStep / time.Second), cache: newCache(cfg.CacheContacts)}
+	s.w = work{s: s, slots: map[string]*slot{}, index: map[string]string{}}
+	return s
+}
+
+// Resolve applies the rules of contract section 4 to one event's facts in one Badger
+// transaction and returns the event's identity and the rows it changed.
+func (s *Store) Resolve(f Facts) (Resolution, error) {
+	rs, err := s.ResolveBatch([]Facts{f})
+	if err != nil {
+		return Resolution{}, err
+	}
+	return rs[0], nil
+}
+
+// ResolveBatch is Resolve for many events, in order, committing up to Config.BatchSize
+// events per transaction: one commit costs about as much as resolving several events,
+// so batches are how the store keeps up with a partition. Later events see earlier
+// ones. On error the returned resolutions are those of the committed prefix.
+func (s *Store) ResolveBatch(fs []Facts) ([]Resolution, error) {
+	for i := range fs {
+		if err := check(&fs[i]); err != nil {
+			return nil, fmt.Errorf("facts[%d]: %w", i, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Resolution, 0, len(fs))
+	for n := s.batch; len(fs) > 0; {
+		n = min(n, len(fs))
+		rs, err := s.commit(fs[:n])
+		if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
+			n /= 2 // the transaction is all or nothing, so a smaller one can simply redo it
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out, fs = append(out, rs...), fs[n:]
+	}
+	return out, nil
+}
+
+// commit applies fs in one transaction, retrying conflicts.
+func (s *Store) commit(fs []Facts) ([]Resolution, error) {
+	for attempt := 0; ; attempt++ {
+		rs, err := s.try(fs)
+		if err == nil {
+			s.w.publish()
+			return rs, nil
+		}
+		if !errors.Is(err, badger.ErrConflict) || attempt == maxConflictRetries {
+			return nil, err
+		}
+	}
+}
+
+func (s *Store) try(fs []Facts) ([]Resolution, error) {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	s.w.reset(txn)
+	rs := make([]Resolution, len(fs))
+	for i := range fs {
+		r, err := s.w.apply(&fs[i])
+		if err != nil {
+			return nil, err
+		}
+		rs[i] = r
+	}
+	return rs, txn.Commit()
+}
+
+// check rejects facts the rules cannot apply.
+func check(f *Facts) error {
+	if f.Tenant == "" {
+		return fmt.Errorf("%w: no tenant", ErrInvalid)
+	}
+	if _, ok := sourceRank[f.source()]; f.Phone != "" && !ok {
+		return fmt.Errorf("%w: unknown phone source %q", ErrInvalid, f.PhoneSource)
+	}
+	return nil
+}

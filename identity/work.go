@@ -1,0 +1,184 @@
+package identity
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/wapipe/wapipe/model"
+)
+
+// work is the working set of one Badger transaction: reads see earlier events of the
+// same batch, and rows are computed by comparing each touched contact with its state
+// when the event started.
+type work struct {
+	s      *Store
+	txn    *badger.Txn
+	slots  map[string]*slot  // contactKey -> slot
+	index  map[string]string // indexKey -> contact id, read from Badger or written in this txn
+	order  []*slot           // touched by the current event, in order
+	kb, cb []byte            // scratch keys for map and cache lookups
+	free   []*slot           // slots of earlier transactions, for reuse
+}
+
+func (w *work) reset(txn *badger.Txn) {
+	w.txn = txn
+	for _, sl := range w.slots {
+		if sl != nil {
+			w.free = append(w.free, sl)
+		}
+	}
+	clear(w.slots)
+	clear(w.index)
+	w.order = w.order[:0]
+}
+
+// load returns the contact, or nil when it does not exist.
+func (w *work) load(tenant, id string) (*slot, error) {
+	w.cb = appendContactKey(w.cb[:0], tenant, id)
+	if sl, ok := w.slots[string(w.cb)]; ok {
+		return sl, nil
+	}
+	base, cached := w.s.cache.contacts.get(w.cb)
+	if !cached {
+		item, err := w.txn.Get(bytes.Clone(w.cb))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			w.slots[string(w.cb)] = nil // remember the miss
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err = item.Value(func(v []byte) error {
+			base, err = decode(tenant, id, v)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	sl := w.newSlot(base, !cached)
+	w.slots[string(w.cb)] = sl
+	return sl, nil
+}
+
+// create adds a new contact to the working set.
+func (w *work) create(tenant, id string, at int64) *slot {
+	sl := w.freeSlot()
+	sl.own.head = head{tenant: tenant, id: id, firstSeen: at, lastSeen: at}
+	sl.own.keys = sl.ownKeys[:0]
+	sl.rec, sl.publish, sl.created = &sl.own, true, true
+	w.slots[string(contactKey(tenant, id))] = sl
+	w.touch(sl)
+	return sl
+}
+
+// follow loads the contact and walks merged_into to the survivor. Keys are rewritten on
+// merge, so this is normally one step; the bound only guards against corruption.
+func (w *work) follow(tenant, id string) (*slot, error) {
+	for range 16 {
+		sl, err := w.load(tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		if sl == nil {
+			return nil, fmt.Errorf("%w: %s/%s is referenced but missing", ErrCorrupt, tenant, id)
+		}
+		if sl.rec.mergedInto == "" {
+			return sl, nil
+		}
+		id = sl.rec.mergedInto
+	}
+	return nil, fmt.Errorf("%w: merged_into chain too long at %s/%s", ErrCorrupt, tenant, id)
+}
+
+// owner returns the surviving contact of a key, or nil when the key is unseen.
+func (w *work) owner(code byte, value, tenant string) (*slot, error) {
+	w.kb = appendIndexKey(w.kb[:0], code, value, tenant)
+	id, ok := w.index[string(w.kb)]
+	if !ok {
+		id, ok = w.s.cache.index.get(w.kb)
+	}
+	if !ok {
+		ik := bytes.Clone(w.kb)
+		item, err := w.txn.Get(ik)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return nil, err
+		}
+		id = string(v)
+		w.index[string(ik)] = id
+	}
+	return w.follow(tenant, id)
+}
+
+// point makes the key resolve to the contact.
+func (w *work) point(code byte, value string, sl *slot) error {
+	ik := indexKey(code, value, sl.rec.tenant)
+	w.index[string(ik)] = sl.rec.id
+	return w.txn.Set(ik, []byte(sl.rec.id))
+}
+
+func (w *work) touch(sl *slot) {
+	if !sl.touched {
+		sl.touched = true
+		w.order = append(w.order, sl)
+	}
+}
+
+// finish writes every contact the current event changed and returns its rows:
+// the identities row, then the contact_keys rows of keys that are new or changed.
+func (w *work) finish(at int64) ([]model.Row, error) {
+	var rows []model.Row
+	for _, sl := range w.order {
+		sl.touched = false
+		if sl.unchanged() {
+			continue
+		}
+		r := sl.rec
+		first := len(rows)
+		rows = append(rows, nil) // the identities row, once the version is known
+		var keyRows []model.ContactKeyRow
+		for i := range r.keys {
+			k := &r.keys[i]
+			if !sl.created && slices.Contains(sl.baseKeys, *k) {
+				continue
+			}
+			if keyRows == nil {
+				keyRows = make([]model.ContactKeyRow, 0, len(r.keys)) // one allocation, never grown
+			}
+			k.version = nextVersion(k.version, at)
+			keyRows = append(keyRows, r.keyRow(k))
+			rows = append(rows, &keyRows[len(keyRows)-1])
+		}
+		r.version = nextVersion(r.version, at)
+		if err := w.txn.Set(contactKey(r.tenant, r.id), r.encode(nil)); err != nil {
+			return nil, err
+		}
+		rows[first] = r.row()
+		sl.snapshot()
+		sl.publish = true
+	}
+	w.order = w.order[:0]
+	return rows, nil
+}
+
+// publish remembers the committed working set in the store's cache.
+func (w *work) publish() {
+	for ck, sl := range w.slots {
+		if sl != nil && sl.publish {
+			w.s.cache.contacts.put(ck, sl.rec.cloneInto(new(record))) // never changed once cached
+		}
+	}
+	for ik, id := range w.index {
+		w.s.cache.index.put(ik, id)
+	}
+}

@@ -39,6 +39,19 @@ func (l *lease) fetched(offset int64) {
 	l.mu.Unlock()
 }
 
+// unfetch withdraws the last fetched offset: the record never entered the pipeline, so it
+// must hold the commit point back rather than count as done (the next owner re-reads it).
+func (l *lease) unfetch(offset int64) {
+	l.mu.Lock()
+	if n := len(l.queue); n > 0 && l.queue[n-1] == offset {
+		l.queue = l.queue[:n-1]
+	}
+	if len(l.queue) == 0 && l.stopped {
+		l.closeDrained()
+	}
+	l.mu.Unlock()
+}
+
 // ack marks an offset durable and advances the contiguous mark.
 func (l *lease) ack(offset int64) {
 	l.mu.Lock()

@@ -62,3 +62,19 @@ func TestLeaseSkipsGapsBeforeFirstFetch(t *testing.T) {
 		t.Fatalf("commit point %d, want 10", got)
 	}
 }
+
+// A record fetched but never handed to the stages holds the commit point back, so the
+// partition's next owner re-reads it (a revoked generation must not skip it).
+func TestUnfetchedRecordIsNotCommitted(t *testing.T) {
+	l := newLease("t", 0, nil, 0)
+	l.fetched(0)
+	l.fetched(1)
+	l.ack(0)
+	l.unfetch(1)
+	if got, _ := l.commitPoint(); got != 1 {
+		t.Fatalf("commit point %d, want 1: offset 1 was never processed", got)
+	}
+	if l.inFlight() != 0 {
+		t.Fatal("an unfetched record is not in flight")
+	}
+}

@@ -115,7 +115,7 @@ func (s *source) fetch(ctx context.Context, gen *generation, pa kafka.PartitionA
 		select {
 		case s.out <- rec:
 		case <-ctx.Done():
-			l.ack(m.Offset) // never entered the pipeline; the next owner re-reads it
+			l.unfetch(m.Offset) // never entered the pipeline; the next owner re-reads it
 			s.budget.Release(s.weigh(len(m.Value)))
 		}
 	}

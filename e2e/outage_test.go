@@ -49,9 +49,10 @@ func TestClickHouseOutageLosesNothing(t *testing.T) {
 	waitFor(t, 10*time.Second, "/readyz to say ready", func() bool { return w.ready() == 200 })
 
 	ctl("stop")
+	stopped := time.Now()
 	e.produce(msgs[half:])
 	waitFor(t, 30*time.Second, "/readyz to say not ready while ClickHouse is down", func() bool { return w.ready() == 503 })
-	time.Sleep(5 * time.Second) // the worker fetches and retries meanwhile
+	time.Sleep(time.Until(stopped.Add(20 * time.Second))) // a 20 s outage; the worker fetches and retries meanwhile
 	if got := e.committed("wapipe", 3); got != int64(half) {
 		t.Errorf("offsets moved to %d while ClickHouse was down; want %d", got, half)
 	}

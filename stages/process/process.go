@@ -63,6 +63,16 @@ func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
 		return nil, err
 	}
 	rows := res.Changed
+	if len(rows) == 0 && res.Who.ContactID != "" {
+		// Nothing changed: a usual repeat, or the replay of an event whose identity rows
+		// were lost in a crash after the store committed. Re-emit the contact's rows so
+		// the second case heals; the tables keep one version of each.
+		current, err := s.Identities.Rows(ev.Tenant, res.Who.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		rows = current
+	}
 	for _, r := range res.Changed {
 		if id, ok := r.(*model.IdentityRow); ok && id.MergedInto != "" {
 			merged, err := s.Reports.MergeContacts(ev.Tenant, id.ContactID, id.MergedInto, res.Who)

@@ -36,6 +36,7 @@
 //
 //	id/c/<tenant>\x00<contact id>          -> contact record: current facts, keys with first/last seen, merged_into
 //	id/k/<type code><value>\x00<tenant>    -> contact id (usernames lower-cased)
+//	id/m/<tenant>\x00<survivor>\x00<loser> -> nothing: the merge index Rows reads
 //
 // Index keys put the value before the tenant so a lookup without a tenant is a prefix
 // scan. A contact's record carries its keys, so an event whose keys are all known reads

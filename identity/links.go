@@ -112,6 +112,10 @@ func (w *work) merge(x, l *slot) error {
 	lr.user.V = lr.username() // l's row keeps the username it showed, though its keys move
 	lr.keys, lr.mergedInto = nil, xr.id
 	xr.seen(lr.firstSeen, lr.lastSeen)
+	// Remember the loser under the survivor, so Rows can re-emit its merged_into row.
+	if err := w.txn.Set(mergedKey(xr.tenant, xr.id, lr.id), nil); err != nil {
+		return err
+	}
 	w.touch(x)
 	w.touch(l)
 	return nil

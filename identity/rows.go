@@ -27,5 +27,48 @@ func (s *Store) Rows(tenant, contactID string) ([]model.Row, error) {
 		k := r.keyRow(&r.keys[i])
 		rows = append(rows, &k)
 	}
-	return rows, nil
+	// The contacts merged into this one: a replayed merge must re-emit their merged_into.
+	err = s.db.View(func(txn *badger.Txn) error {
+		return mergedInto(txn, tenant, contactID, 0, func(l *record) { rows = append(rows, l.row()) })
+	})
+	return rows, err
+}
+
+// mergedKey is id/m/<tenant>\x00<survivor>\x00<loser>.
+func mergedKey(tenant, survivor, loser string) []byte {
+	return append(mergedPrefix(tenant, survivor), loser...)
+}
+
+func mergedPrefix(tenant, survivor string) []byte {
+	b := append([]byte(prefix+"m/"), tenant...)
+	b = append(append(b, 0), survivor...)
+	return append(b, 0)
+}
+
+// mergedInto calls emit for every contact merged into survivor, directly or through a
+// chain of merges (bounded: a chain deeper than 8 would be a bug).
+func mergedInto(txn *badger.Txn, tenant, survivor string, depth int, emit func(*record)) error {
+	if depth > 8 {
+		return nil
+	}
+	pfx := mergedPrefix(tenant, survivor)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
+	var losers []string
+	for it.Rewind(); it.Valid(); it.Next() {
+		losers = append(losers, string(it.Item().Key()[len(pfx):]))
+	}
+	it.Close()
+	for _, id := range losers {
+		l, err := get(txn, tenant, id)
+		if err != nil {
+			return err
+		}
+		if l != nil {
+			emit(l)
+			if err := mergedInto(txn, tenant, id, depth+1, emit); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -54,6 +54,9 @@ func dump(t *testing.T, s *Store) []string {
 			if err != nil {
 				return err
 			}
+			if strings.HasPrefix(k, prefix+"m/") {
+				continue // the merge index (survivor -> losers) holds no state of its own
+			}
 			if rest, ok := strings.CutPrefix(k, indexPfx); ok {
 				value, tn, _ := strings.Cut(rest[1:], "\x00")
 				index[tn+"|"+typeOf(rest[0])+"|"+value] = string(v)

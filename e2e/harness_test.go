@@ -6,7 +6,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"net"
 	"net/http"
 	"os"
@@ -20,7 +19,6 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 const (
@@ -67,20 +65,7 @@ type env struct {
 
 func newEnv(t *testing.T, partitions int) *env {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), topic, dlqTopic),
-		kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(partitions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	e := &env{t: t, brokers: cluster.ListenAddrs()[0], chAddr: os.Getenv("WAPIPE_TEST_CLICKHOUSE"),
-		database: fmt.Sprintf("wapipe_e2e_%d", rand.Int63())}
-	e.conn = e.connect()
-	t.Cleanup(func() {
-		_ = e.conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+e.database)
-		e.conn.Close()
-	})
-	return e
+	return newEnvWith(t, partitions)
 }
 
 func (e *env) connect() driver.Conn {

@@ -14,15 +14,16 @@ import (
 // merges to today's contact, and reads its identity and keys.
 func lookupClickHouse(ctx context.Context, ch *clickhouse.Client, tenant, keyType, value string) (*identity.Contact, error) {
 	db := ch.Database()
-	types := []string{keyType}
+	// A BSUID lookup also finds a parent BSUID. (18.16 rejects an array bound into IN.)
+	other := keyType
 	if keyType == identity.KeyBSUID {
-		types = append(types, identity.KeyParentBSUID)
+		other = identity.KeyParentBSUID
 	}
 	q := fmt.Sprintf(`SELECT tenant_id, contact_id FROM %s.contact_keys FINAL
-		WHERE key_type IN (?) AND lower(key_value) = lower(?) AND (? = '' OR tenant_id = ?)
+		WHERE (key_type = ? OR key_type = ?) AND lower(key_value) = lower(?) AND (? = '' OR tenant_id = ?)
 		ORDER BY last_seen DESC LIMIT 1`, db)
 	var t, id string
-	rows, err := ch.Conn().Query(ctx, q, types, value, tenant, tenant)
+	rows, err := ch.Conn().Query(ctx, q, keyType, other, value, tenant, tenant)
 	if err != nil {
 		return nil, err
 	}

@@ -46,9 +46,9 @@ func printSummary(ctx context.Context, w io.Writer, ch *clickhouse.Client, exp g
 			`SELECT message_id, direction, message_type AS type, status, username, phone, phone_source, contact_id
 			 FROM %[1]s.chat_report FINAL WHERE username != '' ORDER BY phone_source = 'identity' DESC, sent_at LIMIT 6`},
 		{"Unique contacts versus unique phone numbers in the chat report (the split BSUID fixes)",
-			`SELECT uniqExact(contact_id) AS contacts, uniqExact(phone) AS distinct_phones,
+			`SELECT uniqExact(current_contact_id) AS contacts_today, uniqExact(phone) AS distinct_phones,
 			 countIf(phone IS NULL) AS rows_without_phone, countIf(phone_source = 'identity') AS rows_phone_from_identity
-			 FROM %[1]s.chat_report FINAL`},
+			 FROM %[1]s.chat_report_current`},
 		{"Package usage by category",
 			`SELECT pricing_category AS category, pricing_type AS type, count() AS messages,
 			 countIf(username != '') AS to_username_users FROM %[1]s.package_usage_report FINAL

@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// wapipe lookup finds a contact by username (any case), BSUID or phone, from ClickHouse and
+// from a running worker, and exits 1 when there is none.
+func TestLookupFindsContactByAnyKey(t *testing.T) {
+	e := newEnv(t, 2)
+	msgs, exp := generate(600, 5, 0)
+	e.produce(msgs)
+	w := e.startWorker(t.TempDir())
+	e.expectReports(exp, 60*time.Second)
+
+	var username, bsuid, contact string
+	err := e.conn.QueryRow(context.Background(), "SELECT username, bsuid, current_contact_id FROM "+e.database+
+		".chat_report_current WHERE username != '' AND bsuid != '' ORDER BY message_id LIMIT 1").Scan(&username, &bsuid, &contact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(args ...string) (map[string]any, error) {
+		out, err := exec.Command(binary, append([]string{"lookup", "--json"}, args...)...).Output()
+		if err != nil {
+			return nil, err
+		}
+		var c map[string]any
+		return c, json.Unmarshal(out, &c)
+	}
+	fromCH := []string{"--clickhouse", e.chAddr, "--database", e.database}
+	for name, args := range map[string][]string{
+		"username in upper case": append(fromCH, "--username", strings.ToUpper(username)),
+		"bsuid":                  append(fromCH, "--bsuid", bsuid),
+		"bsuid from the worker":  {"--worker", "http://" + w.http, "--bsuid", bsuid},
+	} {
+		c, err := lookup(args...)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if c["ID"] != contact {
+			t.Errorf("%s: contact %v, want %s", name, c["ID"], contact)
+		}
+	}
+	_, err = lookup(append(fromCH, "--phone", "999")...)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("an unknown phone: %v, want exit status 1", err)
+	}
+	w.stop(t)
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/wapipe/wapipe/model"
 )
 
 // Readers see committed state only and do not take the writers' mutex, so a lookup
@@ -135,4 +137,22 @@ func (r *record) contact() Contact {
 		c.Keys = append(c.Keys, Key{Type: typeOf(k.code), Value: k.value, FirstSeen: k.firstSeen, LastSeen: k.lastSeen})
 	}
 	return c
+}
+
+// WhoOf is the identity for the report rows of an event that names its contact only
+// indirectly (a failed status joined through its message): the event's own facts first,
+// then those of today's contact, following merges. ok is false for an unknown contact.
+func (s *Store) WhoOf(f Facts, contactID string) (w model.Who, ok bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		if r, err := get(txn, f.Tenant, contactID); err != nil || r == nil {
+			return err
+		}
+		r, err := survivor(txn, f.Tenant, contactID)
+		if err != nil {
+			return err
+		}
+		w, ok = who(&f, r), true
+		return nil
+	})
+	return w, ok, err
 }

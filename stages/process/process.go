@@ -108,20 +108,8 @@ func (s *Stage) throughMessage(ev *model.Event) (identity.Resolution, bool, erro
 	if err != nil || !ok {
 		return identity.Resolution{}, false, err
 	}
-	c, ok, err := s.Identities.Contact(ev.Tenant, contactID)
-	if err != nil || !ok {
-		return identity.Resolution{}, false, err
-	}
-	who := model.Who{ContactID: c.ID, BSUID: c.BSUID, Username: c.Username, ProfileName: c.ProfileName}
-	if c.Phone != "" {
-		p := c.Phone
-		who.Phone, who.PhoneSource = &p, model.PhoneFromIdentity
-	}
-	if ev.User.Phone != "" {
-		p := ev.User.Phone
-		who.Phone, who.PhoneSource = &p, model.PhoneFromWebhook
-	}
-	return identity.Resolution{Who: who}, true, nil
+	who, ok, err := s.Identities.WhoOf(factsOf(ev), contactID)
+	return identity.Resolution{Who: who}, ok, err
 }
 
 func factsOf(ev *model.Event) identity.Facts {

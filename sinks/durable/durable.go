@@ -41,7 +41,7 @@ func (s *Sink) Healthy() bool { return s.healthy.Load() }
 
 // Write implements pipeline.Sink.
 func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
-	byTable, owner := group(batch)
+	byTable := group(batch)
 	for _, table := range model.Tables {
 		rows := byTable[table]
 		if len(rows) == 0 {
@@ -57,24 +57,35 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 			return err
 		}
 		for _, r := range rejected {
-			owner[r.Row].Reject("sink", fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
+			ownerOf(batch, r.Row).Reject("sink", fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
 		}
 	}
 	letters := lettersOf(batch)
 	return s.retry(ctx, "dead letters", func() error { return s.dlq.Write(ctx, letters) })
 }
 
-// group splits the batch's rows per table and remembers which unit each row came from.
-func group(batch []*pipeline.Unit) (map[string][]model.Row, map[model.Row]*pipeline.Unit) {
+// group splits the batch's rows per table.
+func group(batch []*pipeline.Unit) map[string][]model.Row {
 	byTable := map[string][]model.Row{}
-	owner := map[model.Row]*pipeline.Unit{}
 	for _, u := range batch {
 		for _, r := range u.Rows {
 			byTable[r.Table()] = append(byTable[r.Table()], r)
-			owner[r] = u
 		}
 	}
-	return byTable, owner
+	return byTable
+}
+
+// ownerOf finds the unit a rejected row came from. Rejections are rare, so a scan beats
+// indexing every row of every batch.
+func ownerOf(batch []*pipeline.Unit, row model.Row) *pipeline.Unit {
+	for _, u := range batch {
+		for _, r := range u.Rows {
+			if r == row {
+				return u
+			}
+		}
+	}
+	return nil
 }
 
 func lettersOf(batch []*pipeline.Unit) []deadletter.Letter {

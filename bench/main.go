@@ -1,0 +1,83 @@
+// Command bench is wapipe's end-to-end benchmark (issue 7). It measures what one worker costs
+// on realistic traffic, with every process's share visible:
+//
+//   - it preloads N generated webhooks (gen: inbound messages, statuses with pricing, calls,
+//     identity changes, about 10% Meta-style re-deliveries, users moving from phone to BSUID)
+//     into an embedded kfake broker that runs inside this process;
+//   - it builds bin/wapipe (without -race) and runs `wapipe run` as a separate process against
+//     that broker and a fresh database on the private ClickHouse, so the worker's CPU and RSS
+//     are its own;
+//   - it waits until every offset is committed, then reports webhooks per second (wall, from
+//     the worker's start, and steady state between 10% and 90% durable), worker CPU per
+//     webhook (utime+stime from /proc), peak RSS (VmHWM), the CPU of the broker (this process)
+//     and of ClickHouse, insert batch sizes and latencies from the worker's /metrics, optional
+//     CPU and allocation profiles from its /debug/pprof, and whether every table holds, with
+//     FINAL, exactly the rows the generator expects.
+//
+// The last line is always
+//
+//	RESULT webhooks=N per_second=X cpu_us_per_webhook=Y peak_rss_mb=Z correct=true|false
+//
+// Run it with `make bench` or `go run ./bench -h` for the flags.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	webhooks, users, businesses, partitions int
+	seed                                    int64
+	duplicateRate                           float64
+	clickhouse, database, chPIDFile         string
+	binary                                  string
+	build, keep                             bool
+	maxInFlightMB, batchRows                int
+	batchAge, timeout                       time.Duration
+	rssBudgetMB                             int
+	cpuProfile, memProfile                  string
+	profileSeconds                          int
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.webhooks, "webhooks", 1_000_000, "webhooks to generate and preload")
+	flag.IntVar(&c.users, "users", 0, "user population (0: the generator's default, webhooks/10)")
+	flag.IntVar(&c.businesses, "businesses", 0, "business phone numbers, i.e. distinct Kafka keys (0: the generator's default, 3)")
+	flag.IntVar(&c.partitions, "partitions", 6, "partitions of the input topic")
+	flag.Int64Var(&c.seed, "seed", 1, "generator seed")
+	flag.Float64Var(&c.duplicateRate, "duplicate-rate", 0, "share of re-delivered bodies (0: the generator's default, 0.10)")
+	flag.StringVar(&c.clickhouse, "clickhouse", "127.0.0.1:19000", "ClickHouse native address")
+	flag.StringVar(&c.database, "database", "wapipe_bench", "database the benchmark drops and recreates (no other is touched)")
+	flag.StringVar(&c.chPIDFile, "clickhouse-pid-file", ".clickhouse/clickhouse-server.pid", "pid file of the ClickHouse server, to measure its CPU ('' to skip)")
+	flag.StringVar(&c.binary, "binary", "bin/wapipe", "the worker binary")
+	flag.BoolVar(&c.build, "build", true, "build the binary first (go build -o BINARY ./cmd/wapipe, without -race)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the database and the worker's state directory afterwards")
+	flag.IntVar(&c.maxInFlightMB, "max-in-flight-mb", 128, "the worker's --max-in-flight-mb")
+	flag.IntVar(&c.batchRows, "batch-rows", 50_000, "the worker's --batch-rows")
+	flag.DurationVar(&c.batchAge, "batch-age", time.Second, "the worker's --batch-age")
+	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up when the worker has not committed everything by then")
+	flag.IntVar(&c.rssBudgetMB, "rss-budget-mb", 512, "worker peak RSS target; exceeding it is reported, not fatal")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "save a CPU profile of the worker taken during the run to this file")
+	flag.StringVar(&c.memProfile, "memprofile", "", "save the worker's allocation profile (allocs, taken when all is committed) to this file")
+	flag.IntVar(&c.profileSeconds, "profile-seconds", 20, "length of the CPU profile, started when the first batch is durable")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := run(ctx, c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+	}
+	fmt.Printf("RESULT webhooks=%d per_second=%.0f cpu_us_per_webhook=%.2f peak_rss_mb=%.0f correct=%t\n",
+		r.webhooks, r.perSecond, r.cpuUSPerWebhook, r.peakRSSMB, r.correct && err == nil)
+	if err != nil || !r.correct {
+		os.Exit(1)
+	}
+}

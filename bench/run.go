@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/wapipe/wapipe/gen"
+	"github.com/wapipe/wapipe/sinks/clickhouse"
+)
+
+// result is what the RESULT line says.
+type result struct {
+	webhooks        int
+	perSecond       float64
+	cpuUSPerWebhook float64
+	peakRSSMB       float64
+	correct         bool
+}
+
+// point is one poll of the worker's progress.
+type point struct {
+	at      time.Duration // since the worker started
+	durable float64
+	cpu     time.Duration // the worker's utime+stime
+}
+
+// measured is everything the report prints.
+type measured struct {
+	pre                         preloaded
+	wall, durableAt             time.Duration
+	workerCPU, brokerCPU, chCPU time.Duration
+	chPID                       int
+	peakRSSKB, rssKB            int64
+	timeline                    []point
+	final                       scrape
+	checks                      []checkResult
+}
+
+func run(ctx context.Context, c config) (result, error) {
+	r := result{webhooks: c.webhooks}
+	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{c.clickhouse}, Database: c.database})
+	if err != nil {
+		return r, err
+	}
+	defer ch.Close()
+	if err := ch.Ping(ctx); err != nil {
+		return r, fmt.Errorf("ClickHouse at %s does not answer (make clickhouse): %w", c.clickhouse, err)
+	}
+	// Only the benchmark's own database: tests and the demo use theirs.
+	if err := ch.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+c.database); err != nil {
+		return r, err
+	}
+	if !c.keep {
+		defer func() { _ = ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.database) }()
+	}
+	if c.build {
+		if err := buildWorker(c.binary); err != nil {
+			return r, err
+		}
+	}
+
+	cluster, err := startBroker(c.partitions)
+	if err != nil {
+		return r, err
+	}
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()[0]
+	cfg := gen.Config{Seed: c.seed, Webhooks: c.webhooks, Users: c.users, Businesses: c.businesses, DuplicateRate: c.duplicateRate}
+	fmt.Printf("preloading %d webhooks into kfake (%s, %d partitions)\n", c.webhooks, brokers, c.partitions)
+	var m measured
+	if m.pre, err = preload(ctx, brokers, cfg); err != nil {
+		return r, err
+	}
+	fmt.Printf("preloaded %d webhooks, %.0f MB, in %.1fs (%d duplicates, %d contacts expected)\n", m.pre.exp.Bodies,
+		float64(m.pre.bytes)/1e6, m.pre.took.Seconds(), m.pre.exp.Duplicates, m.pre.exp.Contacts)
+
+	dir, err := os.MkdirTemp("", "wapipe-bench")
+	if err != nil {
+		return r, err
+	}
+	if c.keep {
+		fmt.Printf("worker state and log kept in %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	err = measure(ctx, c, brokers, dir, ch, &m)
+	printReport(c, &m)
+	if m.wall > 0 {
+		r.perSecond = float64(m.pre.exp.Bodies) / m.wall.Seconds()
+		r.cpuUSPerWebhook = float64(m.workerCPU.Microseconds()) / float64(max(m.pre.exp.Bodies, 1))
+	}
+	r.peakRSSMB = float64(m.peakRSSKB) / 1024
+	r.correct = err == nil && len(m.checks) > 0
+	for _, x := range m.checks {
+		r.correct = r.correct && x.ok()
+	}
+	return r, err
+}
+
+// measure runs the worker until every offset is committed, sampling it, then stops it and
+// checks ClickHouse.
+func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.Client, m *measured) error {
+	admin, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	const group = "wapipe-bench"
+
+	m.chPID = readPIDFile(c.chPIDFile)
+	ch0, self0 := procCPU(m.chPID), selfCPU()
+	w, err := startWorker(c, brokers, dir, group)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := w.stop(60 * time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: worker stop:", err)
+		}
+	}()
+	fmt.Printf("worker pid %d started (http %s)\n", w.pid(), w.http)
+
+	profiled := make(chan error, 1)
+	profiling := false
+	deadline := time.Now().Add(c.timeout)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	lastPrint := time.Now()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if !w.alive() {
+			return fmt.Errorf("worker exited early: %v\n%s", w.err, w.logTail(4000))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not all committed after %v\n%s", c.timeout, w.logTail(4000))
+		}
+		at := time.Since(w.started)
+		s, err := getScrape(w.http)
+		if err != nil {
+			continue // not listening yet
+		}
+		p := point{at: at, durable: s.sum("wapipe_records_durable_total", nil), cpu: procCPU(w.pid())}
+		m.timeline = append(m.timeline, p)
+		if p.durable >= float64(m.pre.exp.Bodies) && m.durableAt == 0 {
+			m.durableAt = at
+		}
+		if p.durable > 0 && c.cpuProfile != "" && !profiling {
+			profiling = true
+			go func() {
+				q := fmt.Sprintf("seconds=%d", c.profileSeconds)
+				profiled <- fetchProfile(w.http, "profile", q, c.cpuProfile, time.Duration(c.profileSeconds+30)*time.Second)
+			}()
+		}
+		sum, all, err := committed(ctx, admin, group, m.pre.ends)
+		if err != nil {
+			continue
+		}
+		if all {
+			done = true
+			m.wall = time.Since(w.started)
+			m.workerCPU = procCPU(w.pid())
+			m.peakRSSKB, _ = memKB(w.pid(), "VmHWM")
+			m.rssKB, _ = memKB(w.pid(), "VmRSS")
+			m.brokerCPU, m.chCPU = selfCPU()-self0, procCPU(m.chPID)-ch0
+			m.final, _ = getScrape(w.http)
+		}
+		if time.Since(lastPrint) > 5*time.Second {
+			lastPrint = time.Now()
+			fmt.Printf("  %5.1fs  %8.0f durable  %8d committed  worker CPU %.1fs\n", at.Seconds(), p.durable, sum, p.cpu.Seconds())
+		}
+	}
+	if profiling {
+		if err := <-profiled; err != nil {
+			fmt.Fprintln(os.Stderr, "bench: cpu profile:", err)
+		} else {
+			fmt.Printf("CPU profile of %ds saved to %s\n", c.profileSeconds, c.cpuProfile)
+		}
+	}
+	if c.memProfile != "" {
+		if err := fetchProfile(w.http, "allocs", "", c.memProfile, time.Minute); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: memory profile:", err)
+		} else {
+			fmt.Printf("allocation profile saved to %s\n", c.memProfile)
+		}
+	}
+	if err := w.stop(60 * time.Second); err != nil {
+		return fmt.Errorf("worker stop: %w", err)
+	}
+	var ok bool
+	m.checks, ok = verify(ctx, ch, m.pre.exp)
+	if dead := m.final.sum("wapipe_records_dead_lettered_total", nil); int(dead) != m.pre.exp.DeadLetters {
+		m.checks = append(m.checks, checkResult{countCheck: countCheck{what: "dead letters", want: int64(m.pre.exp.DeadLetters)}, got: int64(dead)})
+		ok = false
+	}
+	if !ok {
+		return errors.New("ClickHouse differs from the generator's expected counts")
+	}
+	return nil
+}
+
+// selfCPU is this process's CPU: the embedded broker serving the worker, plus the sampling.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,10 +20,17 @@ type readiness func(ctx context.Context) error
 // contactFinder answers GET /v1/contacts: found=false is a 404.
 type contactFinder func(tenant, keyType, value string) (contact any, found bool, err error)
 
-// serveHTTP serves /metrics, /healthz, /readyz and /v1/contacts on addr until ctx ends.
+// serveHTTP serves /metrics, /healthz, /readyz, /v1/contacts and /debug/pprof/ on addr until ctx ends.
 func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready readiness, find contactFinder, log *slog.Logger) (string, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// Profiles of a live worker under real load are what tell where its time goes (go run ./bench
+	// fetches them). They expose no data beyond stack traces; --listen defaults to loopback.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

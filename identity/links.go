@@ -29,7 +29,7 @@ func (w *work) linkParent(x *slot, p string, at int64) error {
 		return err
 	}
 	if owner != nil {
-		w.seenElsewhere(owner, codeParent, p, at)
+		w.seenElsewhere(owner, codeParent, p, at, at)
 		return nil
 	}
 	return w.link(x, kv{codeParent, p}, at)
@@ -38,9 +38,9 @@ func (w *work) linkParent(x *slot, p string, at int64) error {
 // seenElsewhere widens first/last seen of a key that stays on another contact: a
 // contact_keys row says when the identifier was seen at all, and the same event
 // applied again after a merge must find nothing left to change.
-func (w *work) seenElsewhere(o *slot, code byte, v string, at int64) {
+func (w *work) seenElsewhere(o *slot, code byte, v string, first, last int64) {
 	if j := o.rec.key(code, v); j >= 0 {
-		o.rec.keys[j].seen(at, at)
+		o.rec.keys[j].seen(first, last)
 		w.touch(o)
 	}
 }
@@ -76,7 +76,7 @@ func (w *work) moveUsername(o, x *slot, u string, at int64) error {
 	k := keyRec{code: codeUser, value: u, firstSeen: at, lastSeen: at}
 	if j := or.key(codeUser, u); j >= 0 {
 		if last := or.keys[j].lastSeen; last > at || last == at && x.rec.id < or.id {
-			w.seenElsewhere(o, codeUser, u, at)
+			w.seenElsewhere(o, codeUser, u, at, at)
 			return nil
 		}
 		k = or.keys[j]

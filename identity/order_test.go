@@ -33,6 +33,13 @@ func TestOrderDoesNotChangeOutcome(t *testing.T) {
 func outcome(t *testing.T, cfg Config, fs []Facts) []string {
 	s := NewWithConfig(openDB(t, t.TempDir()), cfg)
 	resolveAll(t, s, fs)
+	return outcomeOf(t, s, fs, false)
+}
+
+// outcomeOf describes the store's contacts for the keys of fs; withIDs adds the contact
+// id, which is the same on every worker once they have exchanged snapshots.
+func outcomeOf(t *testing.T, s *Store, fs []Facts, withIDs bool) []string {
+	t.Helper()
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range fs {
@@ -54,6 +61,9 @@ func outcome(t *testing.T, cfg Config, fs []Facts) []string {
 				}
 			}
 			slices.Sort(strong)
+			if withIDs {
+				line += " " + c.ID
+			}
 			out = append(out, fmt.Sprintf("%s => keys %s bsuid %s parent %s phone %s (%s) name %s user %s seen %d-%d", line,
 				strings.Join(strong, ","), c.BSUID, c.ParentBSUID, c.Phone, c.PhoneSource, c.ProfileName, strings.ToLower(c.Username), c.FirstSeen, c.LastSeen))
 		}

@@ -127,6 +127,24 @@ func resolveAll(t *testing.T, s *Store, fs []Facts) []Resolution {
 func sameRows(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("%s differ:\n got %d rows\n%s\nwant %d rows\n%s", what, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+		t.Fatalf("%s differ (%d rows and %d):\nonly in got:\n%s\nonly in want:\n%s", what, len(got), len(want),
+			strings.Join(missing(got, want), "\n"), strings.Join(missing(want, got), "\n"))
 	}
+}
+
+// missing returns the lines of a that b lacks.
+func missing(a, b []string) []string {
+	in := map[string]int{}
+	for _, l := range b {
+		in[l]++
+	}
+	var out []string
+	for _, l := range a {
+		if in[l] > 0 {
+			in[l]--
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }

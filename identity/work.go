@@ -22,6 +22,7 @@ type work struct {
 	order  []*slot           // touched by the current event, in order
 	kb, cb []byte            // scratch keys for map and cache lookups
 	free   []*slot           // slots of earlier transactions, for reuse
+	floor  uint64            // versions written go above it (an imported snapshot's)
 }
 
 func (w *work) reset(txn *badger.Txn) {
@@ -155,11 +156,11 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 			if keyRows == nil {
 				keyRows = make([]model.ContactKeyRow, 0, len(r.keys)) // one allocation, never grown
 			}
-			k.version = nextVersion(k.version, at)
+			k.version = nextVersion(max(k.version, w.floor), at)
 			keyRows = append(keyRows, r.keyRow(k))
 			rows = append(rows, &keyRows[len(keyRows)-1])
 		}
-		r.version = nextVersion(r.version, at)
+		r.version = nextVersion(max(r.version, w.floor), at)
 		if err := w.txn.Set(contactKey(r.tenant, r.id), r.encode(nil)); err != nil {
 			return nil, err
 		}

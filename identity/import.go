@@ -1,0 +1,257 @@
+package identity
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/wapipe/wapipe/model"
+)
+
+// Import joins another worker's snapshots into the store, in order, in one transaction,
+// and returns the identities and contact_keys rows that changed here (a merge the import
+// caused, a key that moved, facts this store did not have). A snapshot that cannot be
+// decoded is reported in bad by its index and skipped; err is an infrastructure failure.
+// Importing the same snapshot again changes nothing.
+func (s *Store) Import(values [][]byte) (rows []model.Row, bad map[int]error, err error) {
+	recs := make([]*record, len(values))
+	for i, v := range values {
+		if recs[i], err = decodeSnapshot(v); err != nil {
+			if bad == nil {
+				bad = map[int]error{}
+			}
+			bad[i] = err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		rows, err = s.tryImport(recs)
+		if err == nil {
+			s.w.publish()
+			return rows, bad, nil
+		}
+		if attempt == maxConflictRetries {
+			return nil, bad, err
+		}
+	}
+}
+
+func (s *Store) tryImport(recs []*record) ([]model.Row, error) {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	s.w.reset(txn)
+	defer func() { s.w.floor = 0 }()
+	var rows []model.Row
+	for _, r := range recs {
+		if r == nil {
+			continue
+		}
+		changed, err := s.w.adopt(r)
+		if err != nil {
+			return nil, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
+		}
+		rows = append(rows, changed...)
+	}
+	return rows, txn.Commit()
+}
+
+// adopt joins one snapshot into the working set and returns the rows it changed. Row
+// versions continue from the snapshot's, so the newest row in ClickHouse is always the
+// joined state, whichever worker wrote it.
+func (w *work) adopt(s *record) ([]model.Row, error) {
+	w.floor = s.version
+	for i := range s.keys {
+		w.floor = max(w.floor, s.keys[i].version)
+	}
+	var err error
+	if s.mergedInto != "" {
+		err = w.adoptMerged(s)
+	} else {
+		err = w.adoptLive(s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w.finish(s.lastSeen)
+}
+
+// adoptLive joins a live contact: its own record here takes its facts (coming back if
+// it was merged into a younger contact), every local contact holding one of its BSUIDs
+// or phones merges with it into the oldest, and that survivor takes its keys.
+func (w *work) adoptLive(s *record) error {
+	own, err := w.load(s.tenant, s.id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case own == nil:
+		own = w.create(s.tenant, s.id, s.firstSeen)
+	case own.rec.mergedInto != "":
+		y, err := w.follow(s.tenant, s.id)
+		if err != nil {
+			return err
+		}
+		if !s.older(y.rec) {
+			joinFacts(own, s) // a merged contact's row converges too
+			w.touch(own)
+			own = y
+			break
+		}
+		if err := w.revive(own); err != nil {
+			return err
+		}
+		joinFacts(own, s)
+		if err := w.union(own, y); err != nil { // own is older now, so it takes y's keys
+			return err
+		}
+	}
+	joinFacts(own, s)
+	w.touch(own)
+	for _, k := range s.keys {
+		if k.code != codeBSUID && k.code != codePhone {
+			continue
+		}
+		o, err := w.owner(k.code, k.value, s.tenant)
+		if err != nil {
+			return err
+		}
+		if o != nil {
+			if err := w.union(own, o); err != nil {
+				return err
+			}
+		}
+	}
+	x, err := w.follow(s.tenant, own.rec.id)
+	if err != nil {
+		return err
+	}
+	for _, k := range s.keys {
+		if err := w.adoptKey(x, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adoptMerged joins a contact that another worker merged into s.mergedInto. When this
+// store knows neither side better, that worker's decision stands; otherwise the oldest of
+// the two groups survives, as everywhere.
+func (w *work) adoptMerged(s *record) error {
+	own, err := w.load(s.tenant, s.id)
+	if err != nil {
+		return err
+	}
+	target, err := w.load(s.tenant, s.mergedInto)
+	if err != nil {
+		return err
+	}
+	fresh := own == nil || target == nil
+	if own == nil {
+		own = w.create(s.tenant, s.id, s.firstSeen)
+	}
+	if target == nil {
+		// The survivor's own snapshot has not arrived yet: it will fill this in.
+		target = w.create(s.tenant, s.mergedInto, s.firstSeen)
+	}
+	joinFacts(own, s)
+	w.touch(own)
+	if !fresh {
+		return w.union(own, target)
+	}
+	x, err := w.follow(s.tenant, target.rec.id)
+	if err != nil {
+		return err
+	}
+	if x == own {
+		return nil
+	}
+	x.rec.seen(s.firstSeen, s.lastSeen)
+	return w.merge(x, own)
+}
+
+// union merges the groups of a and b into the oldest of their survivors.
+func (w *work) union(a, b *slot) error {
+	x, err := w.follow(a.rec.tenant, a.rec.id)
+	if err != nil {
+		return err
+	}
+	l, err := w.follow(b.rec.tenant, b.rec.id)
+	if err != nil || x == l {
+		return err
+	}
+	if l.rec.older(x.rec) {
+		x, l = l, x
+	}
+	return w.merge(x, l)
+}
+
+// revive makes a merged contact live again, with no keys until a merge gives them back.
+func (w *work) revive(sl *slot) error {
+	prev := sl.rec.mergedInto
+	sl.rec.mergedInto = ""
+	w.touch(sl)
+	return w.txn.Delete(mergedKey(sl.rec.tenant, prev, sl.rec.id))
+}
+
+// joinFacts keeps the newest of each fact (rule 7) and widens first/last seen.
+func joinFacts(sl *slot, s *record) {
+	r := sl.rec
+	for _, p := range [...]struct {
+		dst *fact
+		src fact
+	}{{&r.bsuid, s.bsuid}, {&r.parent, s.parent}, {&r.phone, s.phone}, {&r.user, s.user}, {&r.name, s.name}} {
+		if p.src.V != "" {
+			p.dst.set(p.src.V, p.src.At, p.src.Rank)
+		}
+	}
+	r.seen(s.firstSeen, s.lastSeen)
+}
+
+// adoptParent settles a parent BSUID two workers gave to different contacts: the contact
+// that has had it longest keeps it (ties: the smaller id), whatever the arrival order.
+func (w *work) adoptParent(o, x *slot, k keyRec) error {
+	j := o.rec.key(codeParent, k.value)
+	if j < 0 {
+		return nil
+	}
+	ok := o.rec.keys[j]
+	if ok.firstSeen < k.firstSeen || ok.firstSeen == k.firstSeen && o.rec.id < x.rec.id {
+		w.seenElsewhere(o, codeParent, k.value, k.firstSeen, k.lastSeen)
+		return nil
+	}
+	o.rec.keys = slices.Delete(o.rec.keys, j, j+1)
+	w.touch(o)
+	ok.seen(k.firstSeen, k.lastSeen)
+	x.rec.keys = append(x.rec.keys, ok)
+	return w.point(codeParent, k.value, x)
+}
+
+// adoptKey puts one key of a snapshot on x by the rules its type follows when an event
+// brings it: a BSUID or phone is x's (its owners were merged into x), a parent BSUID only
+// if no contact has it, a username if x claimed it last.
+func (w *work) adoptKey(x *slot, k keyRec) error {
+	if i := x.rec.key(k.code, k.value); i >= 0 {
+		x.rec.keys[i].seen(k.firstSeen, k.lastSeen)
+		return nil
+	}
+	if k.code == codeParent || k.code == codeUser {
+		o, err := w.owner(k.code, k.value, x.rec.tenant)
+		if err != nil {
+			return err
+		}
+		if o != nil && o != x {
+			if k.code == codeParent {
+				return w.adoptParent(o, x, k)
+			}
+			if err := w.moveUsername(o, x, k.value, k.lastSeen); err != nil {
+				return err
+			}
+			if i := x.rec.key(k.code, k.value); i >= 0 {
+				x.rec.keys[i].seen(k.firstSeen, k.lastSeen)
+			}
+			return nil
+		}
+	}
+	x.rec.keys = append(x.rec.keys, k)
+	return w.point(k.code, k.value, x)
+}

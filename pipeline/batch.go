@@ -36,7 +36,11 @@ func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out
 				started = time.Now()
 			}
 			var err error
-			guard("process", u, func() { err = r.stages.Process(ctx, u) })
+			stage, run := "process", r.stages.Process
+			if u.Rec.Replica {
+				stage, run = "import", r.stages.Import
+			}
+			guard(stage, u, func() { err = run(ctx, u) })
 			if err != nil {
 				r.metrics.Errors.WithLabelValues("stage").Inc()
 				return err
@@ -72,7 +76,7 @@ func (r *Runner) flushLoop(ctx context.Context, in <-chan []*Unit) error {
 			return err
 		}
 		if r.after != nil {
-			if err := r.after(batch); err != nil {
+			if err := r.after(ctx, batch); err != nil {
 				r.metrics.Errors.WithLabelValues("after_durable").Inc()
 				return err
 			}

@@ -34,6 +34,9 @@ type Config struct {
 	BatchAge       time.Duration // or is this old
 	CommitInterval time.Duration
 
+	// Replica, when set, is read whole by this worker besides its share of Topic.
+	Replica *ReplicaConfig
+
 	Logger *slog.Logger
 }
 

@@ -11,7 +11,7 @@ import (
 type lease struct {
 	topic     string
 	partition int
-	gen       *generation
+	gen       committer // the group generation, or the replica's offset store
 
 	mu        sync.Mutex
 	queue     []int64        // fetched offsets not yet contiguous-done, in fetch order
@@ -23,7 +23,7 @@ type lease struct {
 	drained   chan struct{}  // closed when stopped and nothing is in flight
 }
 
-func newLease(topic string, partition int, gen *generation, start int64) *lease {
+func newLease(topic string, partition int, gen committer, start int64) *lease {
 	return &lease{topic: topic, partition: partition, gen: gen, done: map[int64]bool{},
 		next: start, committed: -1, drained: make(chan struct{})}
 }

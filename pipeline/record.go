@@ -18,6 +18,9 @@ type Record struct {
 	Value     []byte
 	Headers   []kafka.Header
 	Time      time.Time
+	// Replica marks a record of the replica topic (Config.Replica): the runner hands it
+	// to Stages.Import instead of decoding and processing it.
+	Replica bool
 
 	lease *lease
 }

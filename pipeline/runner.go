@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sourcegraph/conc"
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
 	"github.com/sourcegraph/conc/stream"
@@ -21,6 +22,9 @@ type Stages struct {
 	// order. An error is an infrastructure failure (the state store): the worker stops
 	// without committing, and the records are re-read after restart.
 	Process func(ctx context.Context, u *Unit) error
+	// Import applies a record of the replica topic (Config.Replica) on the same goroutine
+	// as Process, in order with it. An error stops the worker as for Process.
+	Import func(ctx context.Context, u *Unit) error
 }
 
 // Sink makes a batch durable: rows written, dead letters produced. It retries transient
@@ -31,7 +35,8 @@ type Sink interface {
 
 // AfterDurable runs after a batch is durable and before its offsets may be committed,
 // e.g. to remember dedupe keys (remembering them earlier would turn a crash into a loss).
-type AfterDurable func(batch []*Unit) error
+// An error stops the worker without committing the batch.
+type AfterDurable func(ctx context.Context, batch []*Unit) error
 
 // Runner wires the source, the stages and the sink.
 type Runner struct {
@@ -41,6 +46,7 @@ type Runner struct {
 	after   AfterDurable
 	metrics *Metrics
 	src     *source
+	replica *replica // nil without Config.Replica
 	running atomic.Bool
 }
 
@@ -53,13 +59,17 @@ func New(cfg Config, st Stages, sink Sink, after AfterDurable, m *Metrics) (*Run
 	if st.Decode == nil || st.Process == nil || sink == nil {
 		return nil, errors.New("pipeline: decode, process and sink are required")
 	}
+	if cfg.Replica != nil && (cfg.Replica.Topic == "" || cfg.Replica.Offsets == nil || st.Import == nil) {
+		return nil, errors.New("pipeline: a replica needs a topic, an offset store and an import stage")
+	}
 	if m == nil {
 		m = NewMetrics(nil)
 	}
 	return &Runner{cfg: cfg, stages: st, sink: sink, after: after, metrics: m}, nil
 }
 
-// Consuming says whether the runner is running and owns partitions (for /readyz).
+// Consuming says whether the runner is running and owns partitions (for /readyz). With a
+// replica, the worker joins the group only once it has caught up with the replica topic.
 func (r *Runner) Consuming() bool {
 	return r.running.Load() && r.src != nil && r.src.assigned()
 }
@@ -71,6 +81,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	decoded := make(chan *Unit, 512)
 	batches := make(chan []*Unit, 1)
 	r.src = newSource(r.cfg, r.metrics, fetched)
+	if r.cfg.Replica != nil {
+		r.replica = newReplica(*r.cfg.Replica, r.src)
+	}
 
 	// fetchCtx stops fetching; work keeps flowing on workCtx until the drain is over.
 	fetchCtx, stopFetching := context.WithCancel(context.Background())
@@ -93,7 +106,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	p := pool.New().WithErrors().WithContext(workCtx).WithCancelOnError().WithFirstError()
 	p.Go(func(context.Context) error {
 		defer close(fetched)
-		return r.src.run(fetchCtx)
+		return r.fetch(fetchCtx)
 	})
 	p.Go(func(wctx context.Context) error {
 		defer close(decoded)
@@ -121,13 +134,35 @@ func (r *Runner) Run(ctx context.Context) error {
 	return err
 }
 
+// fetch runs the sources that feed the pipeline: the replica first, until it has caught
+// up (so that the worker resolves with what every other worker knew when it started),
+// then the consumer group beside it.
+func (r *Runner) fetch(ctx context.Context) error {
+	if r.replica == nil {
+		return r.src.run(ctx)
+	}
+	var wg conc.WaitGroup
+	var replicaErr, err error
+	wg.Go(func() { replicaErr = r.replica.run(ctx) })
+	start := time.Now()
+	if r.replica.waitCaughtUp(ctx) {
+		r.cfg.Logger.Info("replica caught up; joining the consumer group", "topic", r.cfg.Replica.Topic,
+			"took", time.Since(start).Round(time.Millisecond).String())
+		err = r.src.run(ctx)
+	}
+	wg.Wait()
+	return errors.Join(err, replicaErr)
+}
+
 // decodeLoop decodes on several goroutines and emits units in record order.
 func (r *Runner) decodeLoop(ctx context.Context, in <-chan *Record, out chan<- *Unit) {
 	s := stream.New().WithMaxGoroutines(r.cfg.DecodeWorkers)
 	for rec := range in {
 		u := &Unit{Rec: rec}
 		s.Go(func() stream.Callback {
-			guard("decode", u, func() { r.stages.Decode(u) })
+			if !rec.Replica {
+				guard("decode", u, func() { r.stages.Decode(u) })
+			}
 			return func() {
 				select {
 				case out <- u:
@@ -159,6 +194,9 @@ func (r *Runner) commitLoop(ctx context.Context, flushed <-chan struct{}) {
 			return
 		case <-t.C:
 			r.src.commitAll()
+			if r.replica != nil {
+				r.replica.commitAll()
+			}
 		}
 	}
 }

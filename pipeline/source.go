@@ -12,6 +12,12 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
+// committer stores a partition's committable offset: a group generation commits it to
+// Kafka, a replica (replica.go) saves it in the worker's state.
+type committer interface {
+	commit(topic string, offsets map[int]int64) error
+}
+
 // generation wraps one kafka-go consumer-group generation. Commits go through it so that a
 // generation that ended (a rebalance, a lost session) cannot move offsets any more.
 type generation struct {
@@ -83,43 +89,53 @@ func (s *source) fetch(ctx context.Context, gen *generation, pa kafka.PartitionA
 	l := newLease(s.cfg.Topic, pa.ID, gen, pa.Offset)
 	s.track(l, true)
 	defer s.track(l, false)
+	s.read(ctx, l, false)
+	s.handOver(l)
+}
+
+// read fetches the lease's partition from its start offset into the pipeline until ctx
+// ends, each record charged to the byte budget until it is durable.
+func (s *source) read(ctx context.Context, l *lease, replica bool) {
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: s.cfg.Brokers, Topic: s.cfg.Topic, Partition: pa.ID,
+		Brokers: s.cfg.Brokers, Topic: l.topic, Partition: l.partition,
 		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait,
 	})
 	defer r.Close()
-	if err := r.SetOffset(pa.Offset); err != nil {
-		s.log.Error("set offset", "partition", pa.ID, "offset", pa.Offset, "err", err)
+	start, _ := l.commitPoint()
+	if err := r.SetOffset(start); err != nil {
+		s.log.Error("set offset", "topic", l.topic, "partition", l.partition, "offset", start, "err", err)
 		return
 	}
-	part := strconv.Itoa(pa.ID)
+	part := strconv.Itoa(l.partition)
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGenerationEnded) {
-				break
+				return
 			}
 			s.metrics.Errors.WithLabelValues("fetch").Inc()
-			s.log.Warn("fetch", "partition", pa.ID, "err", err)
+			s.log.Warn("fetch", "topic", l.topic, "partition", l.partition, "err", err)
 			sleep(ctx, time.Second)
 			continue
 		}
 		if err := s.budget.Acquire(ctx, s.weigh(len(m.Value))); err != nil {
-			break
+			return
 		}
 		l.fetched(m.Offset)
 		rec := &Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key,
-			Value: m.Value, Headers: m.Headers, Time: m.Time, lease: l}
+			Value: m.Value, Headers: m.Headers, Time: m.Time, Replica: replica, lease: l}
 		s.metrics.Consumed.Inc()
-		s.metrics.Lag.WithLabelValues(part).Set(float64(m.HighWaterMark - m.Offset - 1))
+		if !replica {
+			s.metrics.Lag.WithLabelValues(part).Set(float64(m.HighWaterMark - m.Offset - 1))
+		}
 		select {
 		case s.out <- rec:
 		case <-ctx.Done():
 			l.unfetch(m.Offset) // never entered the pipeline; the next owner re-reads it
 			s.budget.Release(s.weigh(len(m.Value)))
+			return
 		}
 	}
-	s.handOver(l)
 }
 
 // handOver waits for the partition's in-flight records, commits what is durable, and fences
@@ -196,7 +212,9 @@ func (s *source) commitLease(l *lease) {
 		return
 	}
 	l.markCommitted(offset)
-	s.metrics.Committed.WithLabelValues(strconv.Itoa(l.partition)).Set(float64(offset))
+	if l.topic == s.cfg.Topic {
+		s.metrics.Committed.WithLabelValues(strconv.Itoa(l.partition)).Set(float64(offset))
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -20,6 +20,7 @@ import (
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 	"github.com/wapipe/wapipe/sinks/deadletter"
 	"github.com/wapipe/wapipe/sinks/durable"
+	"github.com/wapipe/wapipe/sinks/identitylog"
 	"github.com/wapipe/wapipe/stages/decode"
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/process"
@@ -34,6 +35,7 @@ type tuning struct {
 	shutdownTimeout time.Duration
 	migrate         bool
 	maxBodyBytes    int
+	identityTopic   string
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -47,6 +49,8 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
 	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
+	fs.StringVar(&t.identityTopic, "identity-topic", "whatsapp.identity",
+		"compacted topic through which the workers of the group share contacts (created when missing); empty: this worker resolves alone")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -96,15 +100,29 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	ids := identity.New(db)
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
 		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
+	self, err := workerID(db)
+	if err != nil {
+		return fmt.Errorf("worker id in %s: %w", c.stateDir, err)
+	}
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: report.New(db, report.Config{AttributionWindow: c.attributionWindow}),
-		Duplicates: duplicates.Inc}
+		Duplicates: duplicates.Inc, Self: self}
 	sink := durable.New(ch, dlq, log)
 
-	runner, err := pipeline.New(pipeline.Config{
+	cfg := pipeline.Config{
 		Brokers: split(c.brokers), Topic: c.topic, Group: c.group, StartOffset: start,
 		BatchRows: t.batchRows, BatchAge: t.batchAge, MaxInFlightBytes: int64(t.maxInFlightMB) << 20,
 		ShutdownTimeout: t.shutdownTimeout, Logger: log,
-	}, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process}, sink, rememberSeen(seen), m)
+	}
+	var publish *identitylog.Publisher
+	if t.identityTopic != "" {
+		cfg.Replica = &pipeline.ReplicaConfig{Topic: t.identityTopic, Offsets: stateOffsets{db}}
+		if publish, err = identitylog.New(split(c.brokers), t.identityTopic, self, ids, log); err != nil {
+			return err
+		}
+		defer publish.Close()
+	}
+	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import},
+		sink, afterDurable(publish, seen), m)
 	if err != nil {
 		return err
 	}
@@ -121,7 +139,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
-	log.Info("wapipe worker started", "brokers", c.brokers, "topic", c.topic, "group", c.group,
+	log.Info("wapipe worker started", "worker", self, "identity_topic", t.identityTopic, "brokers", c.brokers, "topic", c.topic, "group", c.group,
 		"clickhouse", c.clickhouse, "database", c.database, "state_dir", c.stateDir, "http", addr)
 	err = runner.Run(ctx)
 	log.Info("wapipe worker stopped", "err", err)
@@ -145,9 +163,16 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 	}
 }
 
-// rememberSeen stores the dedupe keys of a batch once it is durable.
-func rememberSeen(seen *dedupe.Set) pipeline.AfterDurable {
-	return func(batch []*pipeline.Unit) error {
+// afterDurable publishes the batch's identity snapshots, then stores its dedupe keys. In
+// that order: once the keys are stored a replay skips the events, and with them the
+// identity rows that would publish the snapshots again.
+func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set) pipeline.AfterDurable {
+	return func(ctx context.Context, batch []*pipeline.Unit) error {
+		if publish != nil {
+			if err := publish.Publish(ctx, batch); err != nil {
+				return err
+			}
+		}
 		var keys []string
 		for _, u := range batch {
 			keys = append(keys, u.Seen...)

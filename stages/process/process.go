@@ -22,6 +22,8 @@ type Stage struct {
 	Reports    *report.Builder
 	// Duplicates counts events dropped as already counted (may be nil).
 	Duplicates func()
+	// Self is this worker's id (HeaderWorker of the snapshots it publishes).
+	Self string
 }
 
 // Process implements pipeline.Stages.Process.

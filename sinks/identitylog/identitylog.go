@@ -1,0 +1,96 @@
+// Package identitylog publishes the worker's identity changes to the identity topic that
+// every worker of the group imports (contract section 4, rule 8; see identity.Import).
+//
+// It promises: after a batch is durable in ClickHouse, the current snapshot of every
+// contact the batch changed (and of the survivor of every contact merged away) is on the
+// topic, acknowledged by all in-sync replicas, before the batch's offsets may be
+// committed. A crash in between re-reads the batch, and the re-emitted identity rows
+// publish the snapshots again. Snapshots are keyed by tenant and contact, so a compacted
+// topic keeps the newest of each contact and one contact's snapshots stay in order.
+package identitylog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/stages/process"
+)
+
+// Publisher writes snapshots to the identity topic.
+type Publisher struct {
+	w     *kafka.Writer
+	store *identity.Store
+	self  []byte
+	log   *slog.Logger
+}
+
+// New returns a publisher of store's snapshots to topic, signed with the worker's id.
+func New(brokers []string, topic, workerID string, store *identity.Store, log *slog.Logger) (*Publisher, error) {
+	if len(brokers) == 0 || topic == "" || workerID == "" {
+		return nil, errors.New("identitylog: brokers, topic and worker id are required")
+	}
+	return &Publisher{w: &kafka.Writer{
+		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond,
+		BatchSize: 10_000, BatchBytes: 16 << 20,
+	}, store: store, self: []byte(workerID), log: log}, nil
+}
+
+// Close flushes and closes the producer.
+func (p *Publisher) Close() error { return p.w.Close() }
+
+// Publish sends the snapshots of the contacts whose identities rows are in the batch's
+// webhook units (imported units came from the topic: sending them back would only echo),
+// retrying until it succeeds or ctx ends.
+func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
+	var refs []identity.ContactRef
+	seen := map[identity.ContactRef]bool{}
+	for _, u := range batch {
+		if u.Rec.Replica {
+			continue
+		}
+		for _, r := range u.Rows {
+			if id, ok := r.(*model.IdentityRow); ok {
+				if ref := (identity.ContactRef{Tenant: id.Tenant, ID: id.ContactID}); !seen[ref] {
+					seen[ref] = true
+					refs = append(refs, ref)
+				}
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	snaps, err := p.store.Snapshots(refs)
+	if err != nil {
+		return fmt.Errorf("identitylog: read snapshots: %w", err)
+	}
+	msgs := make([]kafka.Message, len(snaps))
+	for i, s := range snaps {
+		msgs[i] = kafka.Message{Key: s.Key, Value: s.Value, Headers: []kafka.Header{{Key: process.HeaderWorker, Value: p.self}}}
+	}
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := p.w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return nil
+		}
+		p.log.Warn("publishing identity snapshots failed; retrying", "attempt", attempt, "snapshots", len(msgs), "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("identitylog: %w (last error: %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}

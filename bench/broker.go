@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,9 +20,11 @@ const (
 
 // startBroker runs kfake in this process. Its CPU is then this process's CPU while the worker
 // consumes, which is how the report separates the broker's share from the worker's.
-func startBroker(partitions int) (*kfake.Cluster, error) {
+// maxMessageBytes is the broker's message.max.bytes (Kafka's default is 1 MiB).
+func startBroker(partitions, maxMessageBytes int) (*kfake.Cluster, error) {
 	return kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), topic, dlqTopic),
-		kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(partitions))
+		kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(partitions),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(maxMessageBytes)}))
 }
 
 // preloaded is what was produced: the generator's expected counts and the end offset of every

@@ -43,6 +43,8 @@ type config struct {
 	rssBudgetMB                             int
 	cpuProfile, memProfile                  string
 	profileSeconds                          int
+	maxMessageBytes                         int
+	stall                                   time.Duration
 }
 
 func main() {
@@ -67,6 +69,10 @@ func main() {
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "save a CPU profile of the worker taken during the run to this file")
 	flag.StringVar(&c.memProfile, "memprofile", "", "save the worker's allocation profile (allocs, taken when all is committed) to this file")
 	flag.IntVar(&c.profileSeconds, "profile-seconds", 20, "length of the CPU profile, started when the first batch is durable")
+	// 8 MiB, as e2e/poison_test.go uses: the worker's identity-snapshot batches outgrow Kafka's
+	// 1 MiB default at this rate (see bench/RESULTS.md); 1048588 reproduces a stock broker.
+	flag.IntVar(&c.maxMessageBytes, "broker-max-message-bytes", 8<<20, "the embedded broker's message.max.bytes")
+	flag.DurationVar(&c.stall, "stall", time.Minute, "give up when no record became durable for this long")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

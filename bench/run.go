@@ -65,7 +65,7 @@ func run(ctx context.Context, c config) (result, error) {
 		}
 	}
 
-	cluster, err := startBroker(c.partitions)
+	cluster, err := startBroker(c.partitions, c.maxMessageBytes)
 	if err != nil {
 		return r, err
 	}
@@ -132,6 +132,7 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	lastPrint := time.Now()
+	progressAt, lastDurable := time.Now(), -1.0
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
@@ -151,6 +152,11 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 		}
 		p := point{at: at, durable: s.sum("wapipe_records_durable_total", nil), cpu: procCPU(w.pid())}
 		m.timeline = append(m.timeline, p)
+		if p.durable != lastDurable {
+			progressAt, lastDurable = time.Now(), p.durable
+		} else if time.Since(progressAt) > c.stall && p.durable < float64(m.pre.exp.Bodies) {
+			return fmt.Errorf("stalled: %.0f records durable and none more for %v\n%s", p.durable, c.stall, w.logTail(2000))
+		}
 		if p.durable >= float64(m.pre.exp.Bodies) && m.durableAt == 0 {
 			m.durableAt = at
 		}

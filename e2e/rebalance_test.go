@@ -94,9 +94,9 @@ func TestRebalanceLosesNothingCountsNothingTwice(t *testing.T) {
 	waitFor(t, 5*time.Minute, "every offset committed", func() bool {
 		return e.committed("wapipe", partitions) == int64(len(tr.msgs))
 	})
-	// Lead touches and contact counts need the workers to share identity (contract 4 rule 8),
-	// which TestWorkersAgreeOnIdentity covers; here every message, status and call counts once.
-	e.expectMessagesOnce(exp, 30*time.Second)
+	// The workers share identity (contract 4 rule 8), so contacts and lead touches add up too.
+	e.expectCountedOnce(exp, 30*time.Second)
+	e.expectChecks([]countCheck{{"SELECT count() FROM $db.identities FINAL WHERE merged_into = ''", int64(exp.Contacts)}}, 30*time.Second)
 	t.Logf("everything durable and committed at %v", time.Since(start).Round(time.Second))
 
 	for _, w := range workers {

@@ -104,8 +104,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return fmt.Errorf("worker id in %s: %w", c.stateDir, err)
 	}
-	proc := &process.Stage{Seen: seen, Identities: ids, Reports: report.New(db, report.Config{AttributionWindow: c.attributionWindow}),
-		Duplicates: duplicates.Inc, Self: self}
+	reports := report.New(db, report.Config{AttributionWindow: c.attributionWindow})
+	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: duplicates.Inc, Self: self}
 	sink := durable.New(ch, dlq, log)
 
 	cfg := pipeline.Config{
@@ -116,7 +116,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	var publish *identitylog.Publisher
 	if t.identityTopic != "" {
 		cfg.Replica = &pipeline.ReplicaConfig{Topic: t.identityTopic, Offsets: stateOffsets{db}}
-		if publish, err = identitylog.New(split(c.brokers), t.identityTopic, self, ids, log); err != nil {
+		if publish, err = identitylog.New(split(c.brokers), t.identityTopic, self, ids, reports, log); err != nil {
 			return err
 		}
 		defer publish.Close()

@@ -1,5 +1,6 @@
-// Package identitylog publishes the worker's identity changes to the identity topic that
-// every worker of the group imports (contract section 4, rule 8; see identity.Import).
+// Package identitylog publishes the worker's identity changes, and the leads of its
+// contacts, to the identity topic that every worker of the group imports (contract
+// section 4, rule 8; see identity.Import and report.ImportLead).
 //
 // It promises: after a batch is durable in ClickHouse, the current snapshot of every
 // contact the batch changed (and of the survivor of every contact merged away) is on the
@@ -22,18 +23,20 @@ import (
 	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/stages/process"
+	"github.com/wapipe/wapipe/stages/report"
 )
 
 // Publisher writes snapshots to the identity topic.
 type Publisher struct {
-	w     *kafka.Writer
-	store *identity.Store
-	self  []byte
-	log   *slog.Logger
+	w       *kafka.Writer
+	store   *identity.Store
+	reports *report.Builder
+	self    []byte
+	log     *slog.Logger
 }
 
 // New returns a publisher of store's snapshots to topic, signed with the worker's id.
-func New(brokers []string, topic, workerID string, store *identity.Store, log *slog.Logger) (*Publisher, error) {
+func New(brokers []string, topic, workerID string, store *identity.Store, reports *report.Builder, log *slog.Logger) (*Publisher, error) {
 	if len(brokers) == 0 || topic == "" || workerID == "" {
 		return nil, errors.New("identitylog: brokers, topic and worker id are required")
 	}
@@ -41,41 +44,57 @@ func New(brokers []string, topic, workerID string, store *identity.Store, log *s
 		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond,
 		BatchSize: 10_000, BatchBytes: 16 << 20,
-	}, store: store, self: []byte(workerID), log: log}, nil
+	}, store: store, reports: reports, self: []byte(workerID), log: log}, nil
 }
 
 // Close flushes and closes the producer.
 func (p *Publisher) Close() error { return p.w.Close() }
 
 // Publish sends the snapshots of the contacts whose identities rows are in the batch's
-// webhook units (imported units came from the topic: sending them back would only echo),
-// retrying until it succeeds or ctx ends.
+// webhook units, then of the leads their lead rows show (imported units came from the
+// topic: sending them back would only echo), retrying until it succeeds or ctx ends.
+// Identities go first, so an importer meets a lead's contact before the lead.
 func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
 	var refs []identity.ContactRef
-	seen := map[identity.ContactRef]bool{}
+	var leads []report.LeadRef
+	seen := map[any]bool{}
 	for _, u := range batch {
 		if u.Rec.Replica {
 			continue
 		}
 		for _, r := range u.Rows {
-			if id, ok := r.(*model.IdentityRow); ok {
-				if ref := (identity.ContactRef{Tenant: id.Tenant, ID: id.ContactID}); !seen[ref] {
+			switch r := r.(type) {
+			case *model.IdentityRow:
+				if ref := (identity.ContactRef{Tenant: r.Tenant, ID: r.ContactID}); !seen[ref] {
 					seen[ref] = true
 					refs = append(refs, ref)
+				}
+			case *model.LeadRow:
+				if ref := (report.LeadRef{Tenant: r.Tenant, Contact: r.ContactID, Ad: r.AdSourceID}); r.Touches > 0 && !seen[ref] {
+					seen[ref] = true
+					leads = append(leads, ref)
 				}
 			}
 		}
 	}
-	if len(refs) == 0 {
+	if len(refs) == 0 && len(leads) == 0 {
 		return nil
 	}
 	snaps, err := p.store.Snapshots(refs)
 	if err != nil {
 		return fmt.Errorf("identitylog: read snapshots: %w", err)
 	}
-	msgs := make([]kafka.Message, len(snaps))
-	for i, s := range snaps {
-		msgs[i] = kafka.Message{Key: s.Key, Value: s.Value, Headers: []kafka.Header{{Key: process.HeaderWorker, Value: p.self}}}
+	leadKeys, leadValues, err := p.reports.LeadSnapshots(leads)
+	if err != nil {
+		return fmt.Errorf("identitylog: read lead snapshots: %w", err)
+	}
+	header := []kafka.Header{{Key: process.HeaderWorker, Value: p.self}}
+	msgs := make([]kafka.Message, 0, len(snaps)+len(leadKeys))
+	for _, s := range snaps {
+		msgs = append(msgs, kafka.Message{Key: s.Key, Value: s.Value, Headers: header})
+	}
+	for i := range leadKeys {
+		msgs = append(msgs, kafka.Message{Key: leadKeys[i], Value: leadValues[i], Headers: header})
 	}
 	wait := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {

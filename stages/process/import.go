@@ -2,11 +2,13 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/stages/report"
 )
 
 // HeaderWorker names the worker that published an identity snapshot, so that a worker
@@ -14,14 +16,24 @@ import (
 const HeaderWorker = "x-wapipe-worker"
 
 // Import implements pipeline.Stages.Import: it joins another worker's contact snapshot
-// into this worker's identity store (contract section 4, rule 8) and emits the rows that
-// changed here, with the leads of any contact it merged moved to the survivor. A snapshot
+// into this worker's identity store (contract section 4, rule 8), or its lead snapshot
+// into the report state, and emits the rows that changed here, with the leads of any
+// contact it merged moved to the survivor. A snapshot
 // that cannot be read is dead-lettered; the log goes on.
 func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 	for _, h := range u.Rec.Headers {
 		if h.Key == HeaderWorker && string(h.Value) == s.Self {
 			return nil
 		}
+	}
+	if report.IsLeadSnapshot(u.Rec.Value) {
+		rows, err := s.Reports.ImportLead(u.Rec.Value, s.survivor)
+		if errors.Is(err, report.ErrCorrupt) {
+			u.Reject("import", err.Error())
+			return nil
+		}
+		u.Rows = rows
+		return err
 	}
 	rows, bad, err := s.Identities.Import([][]byte{u.Rec.Value})
 	if err != nil {
@@ -37,9 +49,9 @@ func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 		if !ok || id.MergedInto == "" {
 			continue
 		}
-		who, _, err := s.Identities.WhoOf(identity.Facts{Tenant: id.Tenant}, id.MergedInto)
+		who, err := s.survivor(id.Tenant, id.MergedInto)
 		if err != nil {
-			return fmt.Errorf("import: identity of %s: %w", id.MergedInto, err)
+			return err
 		}
 		merged, err := s.Reports.MergeContacts(id.Tenant, id.ContactID, who.ContactID, who)
 		if err != nil {
@@ -48,4 +60,17 @@ func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 		u.Rows = append(u.Rows, merged...)
 	}
 	return nil
+}
+
+// survivor is the identity of the contact that contactID is today, following merges; a
+// contact this worker has not met keeps its id.
+func (s *Stage) survivor(tenant, contactID string) (model.Who, error) {
+	who, ok, err := s.Identities.WhoOf(identity.Facts{Tenant: tenant}, contactID)
+	if err != nil {
+		return model.Who{}, fmt.Errorf("import: identity of %s: %w", contactID, err)
+	}
+	if !ok {
+		who.ContactID = contactID
+	}
+	return who, nil
 }

@@ -10,7 +10,8 @@ import (
 // bytes per message, no reflection, and the format byte lets a later layout read old values.
 const formatV1 = 1
 
-var errCorrupt = errors.New("corrupt report state")
+// ErrCorrupt reports state or a snapshot that cannot be decoded.
+var ErrCorrupt = errors.New("corrupt report state")
 
 type enc []byte
 
@@ -25,7 +26,7 @@ type dec struct {
 
 func newDec(b []byte) dec {
 	if len(b) == 0 || b[0] != formatV1 {
-		return dec{err: fmt.Errorf("%w: format %v", errCorrupt, b[:min(len(b), 1)])}
+		return dec{err: fmt.Errorf("%w: format %v", ErrCorrupt, b[:min(len(b), 1)])}
 	}
 	return dec{b: b[1:]}
 }
@@ -36,7 +37,7 @@ func (d *dec) u() uint64 {
 	}
 	v, n := binary.Uvarint(d.b)
 	if n <= 0 {
-		d.err = errCorrupt
+		d.err = ErrCorrupt
 		return 0
 	}
 	d.b = d.b[n:]
@@ -49,7 +50,7 @@ func (d *dec) i() int64 {
 	}
 	v, n := binary.Varint(d.b)
 	if n <= 0 {
-		d.err = errCorrupt
+		d.err = ErrCorrupt
 		return 0
 	}
 	d.b = d.b[n:]
@@ -60,7 +61,7 @@ func (d *dec) i() int64 {
 func (d *dec) s() string {
 	n := d.u()
 	if d.err != nil || uint64(len(d.b)) < n {
-		d.err = errCorrupt
+		d.err = ErrCorrupt
 		return ""
 	}
 	s := string(d.b[:n])

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/model"
@@ -14,6 +15,9 @@ type leadState struct {
 	firstAt, lastAt                           int64
 	firstMsg, sourceType, sourceURL, headline string
 	mediaType, clid, pnid, mergedInto         string // mergedInto: this lead moved to that contact
+	// ids are the referral messages counted in touches. A set, so that joining the same lead
+	// from two workers, or from a merge replayed, counts each touch once.
+	ids []string
 }
 
 // touch adds o's touches to l: a single new touch, or a merged contact's whole lead. The first
@@ -23,6 +27,7 @@ func (l *leadState) touch(o leadState) {
 	rev := max(l.rev, o.rev) + 1
 	if l.touches == 0 { // a new lead, or a merged-away one that gets traffic again
 		*l = o
+		l.ids = slices.Clone(o.ids)
 		l.rev, l.mergedInto = rev, ""
 		return
 	}
@@ -38,8 +43,30 @@ func (l *leadState) touch(o leadState) {
 	} else if l.clid == "" {
 		l.clid = o.clid
 	}
-	l.touches += o.touches
+	if len(l.ids) == 0 && len(o.ids) == 0 { // state written before ids were kept
+		l.touches += o.touches
+	} else {
+		for _, id := range o.ids {
+			if !slices.Contains(l.ids, id) {
+				l.ids = append(l.ids, id)
+			}
+		}
+		l.touches = uint32(len(l.ids))
+	}
 	l.rev = rev
+}
+
+// covers says whether l already holds everything o would add.
+func (l *leadState) covers(o *leadState) bool {
+	if l.touches == 0 || l.firstAt > o.firstAt || l.lastAt < o.lastAt || l.clid == "" && o.clid != "" {
+		return false
+	}
+	for _, id := range o.ids {
+		if !slices.Contains(l.ids, id) {
+			return false
+		}
+	}
+	return true
 }
 
 // row: the version's high half is rev, so every change (a touch, a merge, a tombstone) replaces
@@ -63,6 +90,10 @@ func (l *leadState) encode() []byte {
 	for _, s := range [...]string{l.firstMsg, l.sourceType, l.sourceURL, l.headline, l.mediaType, l.clid, l.pnid, l.mergedInto} {
 		e.s(s)
 	}
+	e.u(uint64(len(l.ids)))
+	for _, id := range l.ids {
+		e.s(id)
+	}
 	return e
 }
 
@@ -72,6 +103,16 @@ func (l *leadState) decode(b []byte) error {
 	l.firstAt, l.lastAt = d.i(), d.i()
 	l.firstMsg, l.sourceType, l.sourceURL, l.headline = d.s(), d.s(), d.s(), d.s()
 	l.mediaType, l.clid, l.pnid, l.mergedInto = d.s(), d.s(), d.s(), d.s()
+	if len(d.b) > 0 && d.err == nil { // older values end here
+		n := d.u()
+		if n > uint64(len(d.b)) {
+			return ErrCorrupt
+		}
+		l.ids = make([]string, n)
+		for i := range l.ids {
+			l.ids[i] = d.s()
+		}
+	}
 	return d.err
 }
 
@@ -118,7 +159,7 @@ func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) (
 			}
 			if l.st.touches > 0 { // not merged yet
 				s.touch(l.st)
-				l.st.touches, l.st.mergedInto, l.st.rev = 0, survivor, l.st.rev+1
+				l.st.touches, l.st.ids, l.st.mergedInto, l.st.rev = 0, nil, survivor, l.st.rev+1
 				if err := txn.Set(sk, s.encode()); err != nil {
 					return err
 				}

@@ -22,7 +22,7 @@ func loadTouches(txn *badger.Txn, tenant, contact string) (touches, error) {
 		d := newDec(b)
 		n := d.u()
 		if n > maxTouches {
-			return errCorrupt
+			return ErrCorrupt
 		}
 		ts = make(touches, n)
 		for i := range ts {

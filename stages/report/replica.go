@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/model"
+)
+
+// Leads and a contact's latest touches belong to the contact, not to the partition that
+// carried its referral: another worker may get the contact's next referral (a rebalance, a
+// second business number) and must count on from the same lead and attribute with the same
+// touches. So a worker publishes the lead state it changed beside its identity snapshots
+// (LeadSnapshots), and every worker joins what others published (ImportLead): touch ids are
+// a set, first and last touch widen, and the ad fields come from the latest touch.
+
+// leadSnapshotFormat leads a lead snapshot, as 's' leads an identity snapshot.
+const leadSnapshotFormat byte = 'l'
+
+// LeadRef names one lead.
+type LeadRef struct{ Tenant, Contact, Ad string }
+
+// IsLeadSnapshot tells a lead snapshot from the identity snapshots on the same topic.
+func IsLeadSnapshot(v []byte) bool { return len(v) > 0 && v[0] == leadSnapshotFormat }
+
+// LeadSnapshots returns the topic key and value of each lead named (skipping leads merged
+// away: the identity merge moves them on every worker), with its contact's latest touches.
+func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err error) {
+	err = b.db.View(func(txn *badger.Txn) error {
+		for _, r := range refs {
+			var l leadState
+			found, err := get(txn, key(pfxLead, r.Tenant, r.Contact, r.Ad), l.decode)
+			if err != nil {
+				return err
+			}
+			if !found || l.touches == 0 {
+				continue
+			}
+			ts, err := loadTouches(txn, r.Tenant, r.Contact)
+			if err != nil {
+				return err
+			}
+			e := enc{leadSnapshotFormat}
+			e.s(r.Tenant)
+			e.s(r.Contact)
+			e.s(r.Ad)
+			e.s(string(l.encode()))
+			e.u(uint64(len(ts)))
+			for _, t := range ts {
+				e.s(t.ad)
+				e.s(t.clid)
+				e.i(t.at)
+			}
+			keys = append(keys, key("lead/", r.Tenant, r.Contact, r.Ad))
+			values = append(values, e)
+		}
+		return nil
+	})
+	return keys, values, err
+}
+
+// ImportLead joins another worker's lead snapshot into the lead of the contact it belongs
+// to here (survivor follows identity merges) and returns the lead row when it changed.
+func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (model.Who, error)) ([]model.Row, error) {
+	if !IsLeadSnapshot(v) {
+		return nil, fmt.Errorf("%w: not a lead snapshot", ErrCorrupt)
+	}
+	d := dec{b: v[1:]}
+	tenant, contact, ad, state := d.s(), d.s(), d.s(), d.s()
+	var remote leadState
+	if err := remote.decode([]byte(state)); err != nil || d.err != nil {
+		return nil, fmt.Errorf("%w: lead snapshot %s/%s/%s", ErrCorrupt, tenant, contact, ad)
+	}
+	n := d.u()
+	if n > maxTouches {
+		return nil, fmt.Errorf("%w: lead snapshot with %d touches", ErrCorrupt, n)
+	}
+	ts := make(touches, n)
+	for i := range ts {
+		ts[i] = touch{ad: d.s(), clid: d.s(), at: d.i()}
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("%w: lead snapshot %s/%s/%s", ErrCorrupt, tenant, contact, ad)
+	}
+	who, err := survivor(tenant, contact)
+	if err != nil {
+		return nil, err
+	}
+	var rows []model.Row
+	err = b.update(func(txn *badger.Txn) error {
+		rows = rows[:0]
+		k := key(pfxLead, tenant, who.ContactID, ad)
+		var local leadState
+		if _, err := get(txn, k, local.decode); err != nil {
+			return err
+		}
+		if !local.covers(&remote) {
+			local.touch(remote)
+			if err := txn.Set(k, local.encode()); err != nil {
+				return err
+			}
+			rows = append(rows, local.row(tenant, ad, who))
+		}
+		mine, err := loadTouches(txn, tenant, who.ContactID)
+		if err != nil {
+			return err
+		}
+		changed := false
+		for _, t := range ts {
+			var added bool
+			if mine, added = mine.add(t); added {
+				changed = true
+			}
+		}
+		if changed {
+			return mine.save(txn, tenant, who.ContactID)
+		}
+		return nil
+	})
+	return rows, err
+}

@@ -23,8 +23,11 @@ type Who struct {
 // WhoColumns are the identity columns, in the order Who.values writes them.
 var WhoColumns = []string{"contact_id", "bsuid", "username", "phone", "phone_source", "profile_name"}
 
-func (w Who) values() []any {
-	return []any{w.ContactID, w.BSUID, w.Username, w.Phone, w.PhoneSource, w.ProfileName}
+// appendValues appends the Who columns to v. Rows build their values into one slice of the
+// table's exact width: the sink calls Values once per row, millions of times a run, and a
+// second slice for Who plus the regrowth of the first were a fifth of its allocations.
+func (w Who) appendValues(v []any) []any {
+	return append(v, w.ContactID, w.BSUID, w.Username, w.Phone, w.PhoneSource, w.ProfileName)
 }
 
 func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
@@ -48,9 +51,9 @@ var ChatColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "me
 
 func (r *ChatRow) Table() string { return "chat_report" }
 func (r *ChatRow) Values() []any {
-	v := []any{r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, r.Direction, r.MessageType, r.Status,
-		unix(r.SentAt), unix(r.StatusAt), r.ErrorCode, r.AdSourceID, r.CtwaClid}
-	return append(append(v, r.Who.values()...), r.Version)
+	v := append(make([]any, 0, len(ChatColumns)), r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, r.Direction,
+		r.MessageType, r.Status, unix(r.SentAt), unix(r.StatusAt), r.ErrorCode, r.AdSourceID, r.CtwaClid)
+	return append(r.Who.appendValues(v), r.Version)
 }
 
 // UsageRow is one outbound message that carried pricing.
@@ -71,9 +74,9 @@ var UsageColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "m
 
 func (r *UsageRow) Table() string { return "package_usage_report" }
 func (r *UsageRow) Values() []any {
-	v := []any{r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, unix(r.BilledAt), r.PricingModel,
-		r.PricingType, r.Category, r.Billable, r.ConversationID, r.ConversationOrigin, r.AdSourceID}
-	return append(append(v, r.Who.values()...), r.Version)
+	v := append(make([]any, 0, len(UsageColumns)), r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, unix(r.BilledAt),
+		r.PricingModel, r.PricingType, r.Category, r.Billable, r.ConversationID, r.ConversationOrigin, r.AdSourceID)
+	return append(r.Who.appendValues(v), r.Version)
 }
 
 // VoiceRow is one call with its latest status.
@@ -92,9 +95,9 @@ var VoiceColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "c
 
 func (r *VoiceRow) Table() string { return "voice_report" }
 func (r *VoiceRow) Values() []any {
-	v := []any{r.Tenant, r.WABA, r.PhoneNumberID, r.CallID, r.Direction, r.Status,
-		optTime(r.StartedAt), optTime(r.EndedAt), r.DurationSeconds, unix(r.EventAt)}
-	return append(append(v, r.Who.values()...), r.Version)
+	v := append(make([]any, 0, len(VoiceColumns)), r.Tenant, r.WABA, r.PhoneNumberID, r.CallID, r.Direction, r.Status,
+		optTime(r.StartedAt), optTime(r.EndedAt), r.DurationSeconds, unix(r.EventAt))
+	return append(r.Who.appendValues(v), r.Version)
 }
 
 func optTime(s *int64) *time.Time {
@@ -125,9 +128,11 @@ var LeadColumns = append([]string{"tenant_id", "contact_id", "ad_source_id", "so
 
 func (r *LeadRow) Table() string { return "leads" }
 func (r *LeadRow) Values() []any {
-	v := []any{r.Tenant, r.Who.ContactID, r.AdSourceID, r.SourceType, r.SourceURL, r.Headline, r.MediaType,
-		r.CtwaClid, r.FirstMessageID, unix(r.FirstTouchAt), unix(r.LastTouchAt), r.Touches, r.PhoneNumberID}
-	return append(append(v, r.Who.values()[1:]...), r.Version)
+	v := append(make([]any, 0, len(LeadColumns)), r.Tenant, r.Who.ContactID, r.AdSourceID, r.SourceType, r.SourceURL,
+		r.Headline, r.MediaType, r.CtwaClid, r.FirstMessageID, unix(r.FirstTouchAt), unix(r.LastTouchAt), r.Touches,
+		r.PhoneNumberID)
+	w := r.Who
+	return append(append(v, w.BSUID, w.Username, w.Phone, w.PhoneSource, w.ProfileName), r.Version) // contact_id is second
 }
 
 // IdentityRow is one contact as the identity store knows it now.

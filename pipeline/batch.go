@@ -81,15 +81,19 @@ func (r *Runner) flushLoop(ctx context.Context, in <-chan []*Unit) error {
 				return err
 			}
 		}
-		rows := 0
+		rows, replicated := 0, 0
 		for _, u := range batch {
 			rows += len(u.Rows)
 			if u.DeadLetter != nil {
 				r.metrics.DeadLetter.Inc()
 			}
+			if u.Rec.Replica {
+				replicated++
+			}
 			r.src.done(u.Rec)
 		}
-		r.metrics.Written.Add(float64(len(batch)))
+		r.metrics.Written.Add(float64(len(batch) - replicated))
+		r.metrics.Replicated.Add(float64(replicated))
 		r.metrics.BatchUnits.Observe(float64(len(batch)))
 		r.metrics.BatchRows.Observe(float64(rows))
 		r.metrics.FlushSecs.Observe(time.Since(start).Seconds())

@@ -7,6 +7,7 @@ type Metrics struct {
 	Consumed   prometheus.Counter
 	Processed  prometheus.Counter
 	Written    prometheus.Counter // records made durable
+	Replicated prometheus.Counter // replica records made durable
 	DeadLetter prometheus.Counter
 	Errors     *prometheus.CounterVec // by where: fetch, commit, group, sink, stage
 	Lag        *prometheus.GaugeVec   // by partition: high watermark - last fetched - 1
@@ -24,7 +25,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Consumed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_consumed_total", Help: "Kafka records fetched."}),
 		Processed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_processed_total", Help: "Records through the stages."}),
-		Written:    prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_durable_total", Help: "Records whose rows and dead letters are durable."}),
+		Written:    prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_durable_total", Help: "Input records whose rows and dead letters are durable."}),
+		Replicated: prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_replica_records_durable_total", Help: "Replica (identity topic) records applied and durable."}),
 		DeadLetter: prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_dead_lettered_total", Help: "Records sent to the dead-letter topic."}),
 		Errors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_errors_total", Help: "Errors by where they happened."}, []string{"where"}),
 		Lag:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wapipe_partition_lag", Help: "Records behind the high watermark, by partition."}, []string{"partition"}),
@@ -37,7 +39,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		InFlight:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "wapipe_records_in_flight", Help: "Records fetched and not yet durable."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Consumed, m.Processed, m.Written, m.DeadLetter, m.Errors, m.Lag, m.Committed,
+		reg.MustRegister(m.Consumed, m.Processed, m.Written, m.Replicated, m.DeadLetter, m.Errors, m.Lag, m.Committed,
 			m.Partitions, m.Generation, m.BatchUnits, m.BatchRows, m.FlushSecs, m.InFlight)
 	}
 	return m

@@ -26,7 +26,7 @@ var commands = map[string]command{
 }
 
 var commandDocs = map[string]string{
-	"run": "The worker: joins the consumer group, processes webhooks, writes ClickHouse, until SIGINT/SIGTERM,\nthen drains (stop fetching, flush, commit) and exits 0. Before it joins the group it reads the identity\ntopic (--identity-topic) to its end, so it resolves every contact as the other workers do.",
+	"run":     "The worker: joins the consumer group, processes webhooks, writes ClickHouse, until SIGINT/SIGTERM,\nthen drains (stop fetching, flush, commit) and exits 0. Before it joins the group it reads the identity\ntopic (--identity-topic) to its end, so it resolves every contact as the other workers do.",
 	"migrate": "Creates or upgrades the ClickHouse database and tables. Idempotent; safe to run from every replica.",
 	"broker":  "An embedded Kafka broker for local use (in memory, real Kafka protocol), until stopped.",
 	"produce": "Sends webhook bodies to the topic: .json files (one body each), .ndjson (one body a line), or - for stdin.",

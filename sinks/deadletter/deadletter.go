@@ -47,7 +47,7 @@ func New(brokers []string, topic string) (*Writer, error) {
 	return &Writer{w: &kafka.Writer{
 		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond,
-		BatchBytes: 16 << 20, AllowAutoTopicCreation: true,
+		BatchBytes: 1_000_000, AllowAutoTopicCreation: true, // Kafka's default message.max.bytes is 1 MiB
 	}}, nil
 }
 

@@ -26,6 +26,10 @@ import (
 	"github.com/wapipe/wapipe/stages/report"
 )
 
+// maxRequestBytes keeps one produce request under Kafka's default message.max.bytes
+// (1 MiB): a larger one is refused for good, and publishing would retry forever.
+const maxRequestBytes = 1_000_000
+
 // Publisher writes snapshots to the identity topic.
 type Publisher struct {
 	w       *kafka.Writer
@@ -43,7 +47,7 @@ func New(brokers []string, topic, workerID string, store *identity.Store, report
 	return &Publisher{w: &kafka.Writer{
 		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond,
-		BatchSize: 10_000, BatchBytes: 16 << 20,
+		BatchSize: 10_000, BatchBytes: maxRequestBytes,
 	}, store: store, reports: reports, self: []byte(workerID), log: log}, nil
 }
 

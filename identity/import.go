@@ -24,6 +24,25 @@ func (s *Store) Import(values [][]byte) (rows []model.Row, bad map[int]error, er
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deferred {
+		for _, r := range recs {
+			if r == nil {
+				continue
+			}
+			s.begin()
+			changed, err := s.w.adopt(r)
+			s.w.floor = 0
+			if err != nil {
+				s.abort()
+				return nil, bad, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
+			}
+			rows = append(rows, changed...)
+			if err := s.counted(); err != nil {
+				return nil, bad, err
+			}
+		}
+		return rows, bad, nil
+	}
 	for attempt := 0; ; attempt++ {
 		rows, err = s.tryImport(recs)
 		if err == nil {

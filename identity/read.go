@@ -143,7 +143,7 @@ func (r *record) contact() Contact {
 // indirectly (a failed status joined through its message): the event's own facts first,
 // then those of today's contact, following merges. ok is false for an unknown contact.
 func (s *Store) WhoOf(f Facts, contactID string) (w model.Who, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		if r, err := get(txn, f.Tenant, contactID); err != nil || r == nil {
 			return err
 		}

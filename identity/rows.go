@@ -13,7 +13,7 @@ import (
 // tables keep the newest version.
 func (s *Store) Rows(tenant, contactID string) ([]model.Row, error) {
 	var r *record
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		r, err = get(txn, tenant, contactID)
 		return err
@@ -28,7 +28,7 @@ func (s *Store) Rows(tenant, contactID string) ([]model.Row, error) {
 		rows = append(rows, &k)
 	}
 	// The contacts merged into this one: a replayed merge must re-emit their merged_into.
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		return mergedInto(txn, tenant, contactID, 0, func(l *record) { rows = append(rows, l.row()) })
 	})
 	return rows, err

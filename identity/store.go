@@ -18,6 +18,11 @@ type Store struct {
 	mu    sync.Mutex // serializes writers: the cache and the working set are shared
 	cache cache
 	w     work // reused between transactions to spare allocations
+
+	// With Config.Deferred, Resolve and Import share one open transaction (see Flush).
+	deferred bool
+	open     *badger.Txn
+	pending  int // events applied in open
 }
 
 // maxConflictRetries bounds retries of a transaction that lost a conflict. Writers of
@@ -37,7 +42,8 @@ func NewWithConfig(db *badger.DB, cfg Config) *Store {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 256
 	}
-	s := &Store{db: db, batch: cfg.BatchSize, step: int64(cfg.SeenStep / time.Second), cache: newCache(cfg.CacheContacts)}
+	s := &Store{db: db, batch: cfg.BatchSize, step: int64(cfg.SeenStep / time.Second), cache: newCache(cfg.CacheContacts),
+		deferred: cfg.Deferred}
 	s.w = work{s: s, slots: map[string]*slot{}, index: map[string]string{}}
 	return s
 }
@@ -64,6 +70,9 @@ func (s *Store) ResolveBatch(fs []Facts) ([]Resolution, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deferred {
+		return s.applyOpen(fs)
+	}
 	out := make([]Resolution, 0, len(fs))
 	for n := s.batch; len(fs) > 0; {
 		n = min(n, len(fs))
@@ -118,4 +127,81 @@ func check(f *Facts) error {
 		return fmt.Errorf("%w: unknown phone source %q", ErrInvalid, f.PhoneSource)
 	}
 	return nil
+}
+
+// applyOpen applies fs in the open transaction, committing it every Config.BatchSize
+// events. On error the open transaction is dropped whole: the caller must not make the
+// rows of events since the last Flush durable (the pipeline stops and re-reads them).
+func (s *Store) applyOpen(fs []Facts) ([]Resolution, error) {
+	out := make([]Resolution, len(fs))
+	for i := range fs {
+		s.begin()
+		r, err := s.w.apply(&fs[i])
+		if err != nil {
+			s.abort()
+			return nil, err
+		}
+		out[i] = r
+		if err := s.counted(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) begin() {
+	if s.open == nil {
+		s.open = s.db.NewTransaction(true)
+		s.w.reset(s.open)
+		s.pending = 0
+	}
+}
+
+// counted commits the open transaction once it holds Config.BatchSize events.
+func (s *Store) counted() error {
+	if s.pending++; s.pending >= s.batch {
+		return s.commitOpen()
+	}
+	return nil
+}
+
+func (s *Store) commitOpen() error {
+	txn := s.open
+	if txn == nil {
+		return nil
+	}
+	s.open = nil
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("identity: commit: %w", err)
+	}
+	s.w.publish()
+	return nil
+}
+
+func (s *Store) abort() {
+	if s.open != nil {
+		s.open.Discard()
+		s.open = nil
+	}
+}
+
+// Flush commits what Resolve and Import applied since the last Flush (Config.Deferred);
+// the pipeline calls it before a batch's rows go to the sink, so the store is never
+// behind the rows it emitted.
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commitOpen()
+}
+
+// view reads in the open transaction when there is one (so the process goroutine sees
+// what it applied since the last Flush), else in a read-only one.
+func (s *Store) view(fn func(*badger.Txn) error) error {
+	s.mu.Lock()
+	if s.open != nil {
+		defer s.mu.Unlock()
+		return fn(s.open)
+	}
+	s.mu.Unlock()
+	return s.db.View(fn)
 }

@@ -96,6 +96,10 @@ type Config struct {
 	// event (last_seen moves); a minute lets the events of one conversation (message,
 	// sent, delivered, read) write once. Within a step, rank and value decide (rule 7).
 	SeenStep time.Duration
+	// Deferred keeps Resolve and Import in one open transaction, committed by Flush or
+	// every BatchSize events, instead of one commit per call: a commit costs more than
+	// resolving an event. For a single caller that flushes before it makes rows durable.
+	Deferred bool
 }
 
 // ContactID is the deterministic id of a contact created from the given key

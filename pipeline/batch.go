@@ -13,9 +13,16 @@ func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out
 	age := r.cfg.BatchAge
 	tick := time.NewTicker(age / 4)
 	defer tick.Stop()
+	var flushErr error
 	flush := func() bool {
 		if len(batch) == 0 {
 			return true
+		}
+		if r.stages.Flush != nil {
+			if flushErr = r.stages.Flush(); flushErr != nil {
+				r.metrics.Errors.WithLabelValues("stage").Inc()
+				return false
+			}
 		}
 		select {
 		case out <- batch:
@@ -30,7 +37,7 @@ func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out
 		case u, ok := <-in:
 			if !ok {
 				flush()
-				return nil
+				return flushErr
 			}
 			if len(batch) == 0 {
 				started = time.Now()
@@ -51,14 +58,14 @@ func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out
 			bytes += u.size()
 			if rows >= r.cfg.BatchRows || bytes >= r.cfg.BatchBytes {
 				if !flush() {
-					return nil
+					return flushErr
 				}
 			}
 		case <-tick.C:
 			// While shutting down, flush at every tick so revoked partitions drain quickly.
 			if time.Since(started) >= age || fetchCtx.Err() != nil {
 				if !flush() {
-					return nil
+					return flushErr
 				}
 			}
 		case <-ctx.Done():

@@ -25,6 +25,10 @@ type Stages struct {
 	// Import applies a record of the replica topic (Config.Replica) on the same goroutine
 	// as Process, in order with it. An error stops the worker as for Process.
 	Import func(ctx context.Context, u *Unit) error
+	// Flush, when set, commits the state Process and Import changed, before their batch
+	// goes to the sink: stages may then share one transaction across many records. An
+	// error stops the worker as for Process.
+	Flush func() error
 }
 
 // Sink makes a batch durable: rows written, dead letters produced. It retries transient

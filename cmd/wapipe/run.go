@@ -97,14 +97,16 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		Help: "Unknown webhook fields, message types and statuses skipped or kept, by kind."}, []string{"what"})
 	reg.MustRegister(duplicates, unknown)
 	seen := dedupe.New(db, 0)
-	ids := identity.New(db)
+	// One Badger transaction per batch rather than per event; the pipeline flushes both
+	// stores before a batch's rows go to ClickHouse.
+	ids := identity.NewWithConfig(db, identity.Config{Deferred: true})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
 		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
 	self, err := workerID(db)
 	if err != nil {
 		return fmt.Errorf("worker id in %s: %w", c.stateDir, err)
 	}
-	reports := report.New(db, report.Config{AttributionWindow: c.attributionWindow})
+	reports := report.New(db, report.Config{AttributionWindow: c.attributionWindow, Deferred: true})
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: duplicates.Inc, Self: self}
 	sink := durable.New(ch, dlq, log)
 
@@ -121,7 +123,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		}
 		defer publish.Close()
 	}
-	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import},
+	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
 		sink, afterDurable(publish, seen), m)
 	if err != nil {
 		return err

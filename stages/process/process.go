@@ -58,6 +58,15 @@ func (s *Stage) Process(_ context.Context, u *pipeline.Unit) error {
 	return nil
 }
 
+// Flush implements pipeline.Stages.Flush: the identity and report state of the records
+// since the last Flush is committed (both stores run with Config.Deferred).
+func (s *Stage) Flush() error {
+	if err := s.Identities.Flush(); err != nil {
+		return err
+	}
+	return s.Reports.Flush()
+}
+
 // apply resolves one event's user and returns every row it changes.
 func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
 	res, err := s.resolve(ev)

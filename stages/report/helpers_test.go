@@ -1,6 +1,7 @@
 package report
 
 import (
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -30,8 +31,21 @@ func openDB(tb testing.TB) *badger.DB {
 	return db
 }
 
+// deferredMode runs every test a second time with Config.Deferred, whose open transaction
+// must change no row and no answer.
+var deferredMode bool
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		deferredMode = true
+		code = m.Run()
+	}
+	os.Exit(code)
+}
+
 func newBuilder(tb testing.TB, window time.Duration) *Builder {
-	return New(openDB(tb), Config{AttributionWindow: window})
+	return New(openDB(tb), Config{AttributionWindow: window, Deferred: deferredMode})
 }
 
 func base(kind model.Kind, id string, at int64) *model.Event {

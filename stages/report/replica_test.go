@@ -17,6 +17,9 @@ func TestImportLeadJoinsTouchesAcrossWorkers(t *testing.T) {
 	same := func(tenant, contact string) (model.Who, error) { return alice, nil }
 	exchange := func(from, to *Builder) []model.Row {
 		t.Helper()
+		if err := from.Flush(); err != nil { // as the pipeline does before publishing
+			t.Fatal(err)
+		}
 		_, values, err := from.LeadSnapshots([]LeadRef{{tenant, alice.ContactID, "AD1"}})
 		if err != nil || len(values) != 1 {
 			t.Fatalf("LeadSnapshots: %d values, %v", len(values), err)

@@ -21,6 +21,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -31,14 +32,25 @@ import (
 type Config struct {
 	// AttributionWindow is how long after a touch a contact's traffic carries that touch's ad.
 	AttributionWindow time.Duration // default 168h
+	// Deferred keeps the events' writes in one open transaction, committed by Flush or
+	// every 256 events, instead of one commit per event (see identity.Config.Deferred).
+	Deferred bool
 }
 
 // Builder applies events to the report state and returns the rows to write. Its methods are safe
 // for concurrent use (Badger transactions), but Rows is meant to be called from one goroutine.
 type Builder struct {
-	db     *badger.DB
-	window int64 // seconds, compared with webhook timestamps
+	db       *badger.DB
+	window   int64 // seconds, compared with webhook timestamps
+	deferred bool
+
+	mu      sync.Mutex // guards open
+	open    *badger.Txn
+	pending int
 }
+
+// deferredBatch is how many events share a transaction in Deferred mode.
+const deferredBatch = 256
 
 // stateTTL bounds per-message and per-call state: Meta retries a webhook for up to 7 days, so after
 // 8 days no event for that message can still arrive.
@@ -58,7 +70,7 @@ func New(db *badger.DB, cfg Config) *Builder {
 	if w <= 0 {
 		w = 168 * time.Hour
 	}
-	return &Builder{db: db, window: int64(w / time.Second)}
+	return &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred}
 }
 
 // key builds a fresh key; Badger keeps the slice until commit, so keys are never reused.
@@ -98,6 +110,22 @@ func putTTL(txn *badger.Txn, k, v []byte) error {
 // update runs fn in one read-write transaction. Conflicts only happen if two goroutines touch the
 // same message at once; a retry then re-reads the winner's state, which keeps counting exact.
 func (b *Builder) update(fn func(*badger.Txn) error) error {
+	if b.deferred {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.open == nil {
+			b.open, b.pending = b.db.NewTransaction(true), 0
+		}
+		if err := fn(b.open); err != nil {
+			b.open.Discard() // the caller stops: nothing since the last Flush becomes durable
+			b.open = nil
+			return err
+		}
+		if b.pending++; b.pending >= deferredBatch {
+			return b.commitOpen()
+		}
+		return nil
+	}
 	for attempt := 0; ; attempt++ {
 		err := b.db.Update(fn)
 		if errors.Is(err, badger.ErrConflict) && attempt < 3 {
@@ -142,7 +170,7 @@ func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
 // message it belongs to. Inbound messages and calls are recorded too. The contact is the one
 // recorded then; after a merge the caller follows merged_into.
 func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, err error) {
-	err = b.db.View(func(txn *badger.Txn) error {
+	err = b.view(func(txn *badger.Txn) error {
 		var m msgState
 		found, err := get(txn, key(pfxMsg, tenant, id), m.decode)
 		if err != nil || found {
@@ -158,6 +186,37 @@ func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, 
 		return "", false, fmt.Errorf("report: message contact %s: %w", id, err)
 	}
 	return contactID, ok, nil
+}
+
+// Flush commits the writes of Deferred mode; the pipeline calls it before a batch's rows go
+// to the sink.
+func (b *Builder) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.commitOpen()
+}
+
+func (b *Builder) commitOpen() error {
+	txn := b.open
+	if txn == nil {
+		return nil
+	}
+	b.open = nil
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("report: commit: %w", err)
+	}
+	return nil
+}
+
+// view reads in the open transaction when there is one, so the next event sees the last.
+func (b *Builder) view(fn func(*badger.Txn) error) error {
+	b.mu.Lock()
+	if b.open != nil {
+		defer b.mu.Unlock()
+		return fn(b.open)
+	}
+	b.mu.Unlock()
+	return b.db.View(fn)
 }
 
 // ptr returns nil for "", the way optional string columns say "not known".

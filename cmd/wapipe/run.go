@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -36,6 +37,7 @@ type tuning struct {
 	migrate         bool
 	maxBodyBytes    int
 	identityTopic   string
+	memoryLimitMB   int
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -49,6 +51,8 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
 	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
+	fs.IntVar(&t.memoryLimitMB, "memory-limit-mb", 384,
+		"soft limit of the Go heap (runtime/debug.SetMemoryLimit): the GC works harder as the worker nears it; 0: none")
 	fs.StringVar(&t.identityTopic, "identity-topic", "whatsapp.identity",
 		"compacted topic through which the workers of the group share contacts (created when missing); empty: this worker resolves alone")
 	if err := parse(fs, args); err != nil {
@@ -60,6 +64,9 @@ func runCmd(ctx context.Context, args []string) error {
 // runWorker runs one worker until ctx ends, with its metrics on reg (the demo reads them).
 func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry) error {
 	log := newLogger(c.logLevel)
+	if t.memoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(t.memoryLimitMB) << 20)
+	}
 	tenants, err := loadTenantMap(c.tenantMap)
 	if err != nil {
 		return err
@@ -187,9 +194,13 @@ func openState(dir string) (*badger.DB, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	// Sized for a bounded footprint whatever the contact count (issue 5, 7): two 16 MB
+	// memtables, 32 MB of block and 16 MB of index cache, two compactors (each holds
+	// table builders in memory while it works). Values over 1 KB go to the value log.
 	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
-		WithMemTableSize(32 << 20).WithBlockCacheSize(64 << 20).WithIndexCacheSize(32 << 20).
-		WithNumMemtables(3).WithValueThreshold(1 << 10)
+		WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(32 << 20).WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2).WithNumLevelZeroTables(3).WithNumLevelZeroTablesStall(8).
+		WithValueThreshold(1 << 10).WithMetricsEnabled(false)
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, err)

@@ -64,7 +64,7 @@ func (c Config) WithDefaults() (Config, error) {
 		c.FetchMaxBytes = 8 << 20
 	}
 	if c.MaxInFlightBytes <= 0 {
-		c.MaxInFlightBytes = 128 << 20
+		c.MaxInFlightBytes = 32 << 20
 	}
 	if c.DecodeWorkers <= 0 {
 		c.DecodeWorkers = 2

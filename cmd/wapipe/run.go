@@ -47,7 +47,7 @@ func runCmd(ctx context.Context, args []string) error {
 	c.workerFlags(fs)
 	fs.IntVar(&t.batchRows, "batch-rows", 50_000, "flush to ClickHouse when a batch holds this many rows")
 	fs.DurationVar(&t.batchAge, "batch-age", time.Second, "flush to ClickHouse when a batch is this old")
-	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 128, "webhook bytes fetched and not yet durable; fetching pauses above it")
+	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 32, "webhook bytes fetched and not yet durable; fetching pauses above it")
 	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
 	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")

@@ -61,7 +61,7 @@ func (c Config) WithDefaults() (Config, error) {
 	def(&c.BatchAge, time.Second)
 	def(&c.CommitInterval, time.Second)
 	if c.FetchMaxBytes <= 0 {
-		c.FetchMaxBytes = 8 << 20
+		c.FetchMaxBytes = 2 << 20 // per partition reader: its buffer is live memory; larger messages still pass
 	}
 	if c.MaxInFlightBytes <= 0 {
 		c.MaxInFlightBytes = 32 << 20

@@ -106,7 +106,9 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	seen := dedupe.New(db, 0)
 	// One Badger transaction per batch rather than per event; the pipeline flushes both
 	// stores before a batch's rows go to ClickHouse.
-	ids := identity.NewWithConfig(db, identity.Config{Deferred: true})
+	// 25,000 cached contacts (about 1 KB each) serve a partition's recent conversations;
+	// the rest is a Badger read away, so memory does not grow with the contact count.
+	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: 25_000})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
 		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
 	self, err := workerID(db)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Config.Deferred only moves commits: every event resolves to the same identity and rows
@@ -39,5 +40,69 @@ func TestDeferredMatchesImmediate(t *testing.T) {
 			}
 			sameRows(t, "state", dump(t, later), dump(t, now))
 		})
+	}
+}
+
+// A worker that stopped after a commit but before the batch's rows were durable gets, at
+// start, the rows of exactly the contacts those commits changed; once a batch is durable
+// its contacts are no longer reported.
+func TestDirtyRowsAfterACrash(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir)
+	s := NewWithConfig(db, Config{Deferred: true})
+	durable := resolve(t, s, Facts{At: 10, BSUID: "BR.1"}).Who.ContactID
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Durable(); err != nil {
+		t.Fatal(err)
+	}
+	lost := resolve(t, s, Facts{At: 20, BSUID: "BR.2", Phone: "5511900000002"}).Who.ContactID
+	if err := s.Flush(); err != nil { // committed; the crash comes before the rows are durable
+		t.Fatal(err)
+	}
+	restarted := NewWithConfig(db, Config{Deferred: true})
+	rows, refs, err := restarted.DirtyRows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || refs[0].ID != lost {
+		t.Fatalf("dirty contacts %v, want only %s (not %s, whose batch was durable)", refs, lost, durable)
+	}
+	if got := keyRows(Resolution{Changed: rows}); got["bsuid BR.2"] != lost || got["phone 5511900000002"] != lost {
+		t.Fatalf("dirty rows %v", sortedRows(rows))
+	}
+	if err := restarted.ForgetDirty(); err != nil {
+		t.Fatal(err)
+	}
+	if _, refs, _ := restarted.DirtyRows(); len(refs) != 0 {
+		t.Fatalf("still dirty after ForgetDirty: %v", refs)
+	}
+}
+
+// With LastSeenStep, a burst of events of one contact writes once; last_seen catches up
+// as soon as it would lag by the step, and first_seen and facts stay exact.
+func TestLastSeenStep(t *testing.T) {
+	s := NewWithConfig(openDB(t, t.TempDir()), Config{LastSeenStep: time.Minute})
+	first := resolve(t, s, Facts{At: 1000, BSUID: "BR.9", Phone: "5511900000009"})
+	if len(first.Changed) == 0 {
+		t.Fatal("the first event wrote nothing")
+	}
+	for _, at := range []int64{1010, 1030, 1059} {
+		if r := resolve(t, s, Facts{At: at, BSUID: "BR.9"}); len(r.Changed) != 0 || r.Who.ContactID != first.Who.ContactID {
+			t.Fatalf("event at %d changed %d rows (contact %s)", at, len(r.Changed), r.Who.ContactID)
+		}
+	}
+	if r := resolve(t, s, Facts{At: 1040, BSUID: "BR.9", ProfileName: "New name"}); len(identityRows(r)) != 1 {
+		t.Fatal("a new fact inside the step was not written")
+	}
+	if r := resolve(t, s, Facts{At: 1061, BSUID: "BR.9"}); len(r.Changed) == 0 {
+		t.Fatal("last_seen a step behind was not moved")
+	}
+	if c := contact(t, s, first.Who.ContactID); c.FirstSeen != 1000 || c.LastSeen != 1061 || c.ProfileName != "New name" {
+		t.Fatalf("contact %+v", c)
+	}
+	if r := resolve(t, s, Facts{At: 900, BSUID: "BR.9"}); len(r.Changed) == 0 || contact(t, s, first.Who.ContactID).FirstSeen != 900 {
+		t.Fatal("an older event did not move first_seen")
 	}
 }

@@ -36,6 +36,37 @@ func (sl *slot) snapshot() {
 	sl.created = false
 }
 
+// settle undoes moves of last_seen shorter than step (Config.LastSeenStep), measured from
+// the stored value, so last_seen is never more than step behind.
+func (sl *slot) settle(step int64) {
+	if step <= 0 || sl.created {
+		return
+	}
+	r, b := sl.rec, &sl.base
+	if d := r.lastSeen - b.lastSeen; d > 0 && d < step {
+		r.lastSeen = b.lastSeen
+	}
+	// A fact confirmed again (same value and rank) keeps its time too: within the step,
+	// rule 7 compares at the step's resolution, as with Config.SeenStep.
+	for _, f := range [...]struct{ now, was *fact }{{&r.bsuid, &b.bsuid}, {&r.parent, &b.parent},
+		{&r.phone, &b.phone}, {&r.user, &b.user}, {&r.name, &b.name}} {
+		if f.now.V == f.was.V && f.now.Rank == f.was.Rank && f.now.At > f.was.At && f.now.At-f.was.At < step {
+			f.now.At = f.was.At
+		}
+	}
+	for i := range r.keys {
+		k := &r.keys[i]
+		for j := range sl.baseKeys {
+			if b := &sl.baseKeys[j]; b.code == k.code && b.value == k.value {
+				if d := k.lastSeen - b.lastSeen; d > 0 && d < step {
+					k.lastSeen = b.lastSeen
+				}
+				break
+			}
+		}
+	}
+}
+
 func (sl *slot) unchanged() bool {
 	return !sl.created && sl.rec.head == sl.base && slices.Equal(sl.rec.keys, sl.baseKeys)
 }

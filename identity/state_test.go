@@ -54,8 +54,8 @@ func dump(t *testing.T, s *Store) []string {
 			if err != nil {
 				return err
 			}
-			if strings.HasPrefix(k, prefix+"m/") {
-				continue // the merge index (survivor -> losers) holds no state of its own
+			if strings.HasPrefix(k, prefix+"m/") || strings.HasPrefix(k, dirtyPfx) {
+				continue // the merge index and the dirty records hold no state of their own
 			}
 			if rest, ok := strings.CutPrefix(k, indexPfx); ok {
 				value, tn, _ := strings.Cut(rest[1:], "\x00")

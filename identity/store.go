@@ -22,7 +22,11 @@ type Store struct {
 	// With Config.Deferred, Resolve and Import share one open transaction (see Flush).
 	deferred bool
 	open     *badger.Txn
-	pending  int // events applied in open
+	pending  int                 // events applied in open
+	dirty    map[ContactRef]bool // contacts changed in open (dirty.go)
+	seq      uint64              // of the last dirty record written
+	flushed  []uint64            // per Flush not yet Durable: the last dirty record it covers
+	lazy     int64               // Config.LastSeenStep in seconds
 }
 
 // maxConflictRetries bounds retries of a transaction that lost a conflict. Writers of
@@ -43,7 +47,7 @@ func NewWithConfig(db *badger.DB, cfg Config) *Store {
 		cfg.BatchSize = 256
 	}
 	s := &Store{db: db, batch: cfg.BatchSize, step: int64(cfg.SeenStep / time.Second), cache: newCache(cfg.CacheContacts),
-		deferred: cfg.Deferred}
+		deferred: cfg.Deferred, dirty: map[ContactRef]bool{}, lazy: int64(cfg.LastSeenStep / time.Second)}
 	s.w = work{s: s, slots: map[string]*slot{}, index: map[string]string{}}
 	return s
 }
@@ -171,6 +175,10 @@ func (s *Store) commitOpen() error {
 		return nil
 	}
 	s.open = nil
+	if err := s.writeDirty(txn); err != nil {
+		txn.Discard()
+		return fmt.Errorf("identity: commit: %w", err)
+	}
 	if err := txn.Commit(); err != nil {
 		return fmt.Errorf("identity: commit: %w", err)
 	}
@@ -179,6 +187,7 @@ func (s *Store) commitOpen() error {
 }
 
 func (s *Store) abort() {
+	clear(s.dirty)
 	if s.open != nil {
 		s.open.Discard()
 		s.open = nil
@@ -191,7 +200,11 @@ func (s *Store) abort() {
 func (s *Store) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.commitOpen()
+	if err := s.commitOpen(); err != nil {
+		return err
+	}
+	s.flushed = append(s.flushed, s.seq)
+	return nil
 }
 
 // view reads in the open transaction when there is one (so the process goroutine sees

@@ -100,6 +100,10 @@ type Config struct {
 	// every BatchSize events, instead of one commit per call: a commit costs more than
 	// resolving an event. For a single caller that flushes before it makes rows durable.
 	Deferred bool
+	// LastSeenStep lets last_seen lag: an event that would move only the last_seen of a
+	// contact or key, by less than this, changes nothing (no write, no row), so a
+	// conversation's burst writes its contact once. first_seen and every fact stay exact.
+	LastSeenStep time.Duration
 }
 
 // ContactID is the deterministic id of a contact created from the given key

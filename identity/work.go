@@ -141,8 +141,12 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 	var rows []model.Row
 	for _, sl := range w.order {
 		sl.touched = false
+		sl.settle(w.s.lazy)
 		if sl.unchanged() {
 			continue
+		}
+		if w.s.deferred {
+			w.s.dirty[ContactRef{sl.rec.tenant, sl.rec.id}] = true
 		}
 		r := sl.rec
 		first := len(rows)

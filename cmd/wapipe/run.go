@@ -108,7 +108,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	// stores before a batch's rows go to ClickHouse.
 	// 25,000 cached contacts (about 1 KB each) serve a partition's recent conversations;
 	// the rest is a Badger read away, so memory does not grow with the contact count.
-	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: 25_000})
+	// last_seen may lag by up to a minute, so a conversation's burst writes its contact once.
+	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: 25_000, LastSeenStep: time.Minute})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
 		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
 	self, err := workerID(db)
@@ -132,8 +133,11 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		}
 		defer publish.Close()
 	}
+	if err := heal(ctx, ids, sink, publish, log); err != nil {
+		return err
+	}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
-		sink, afterDurable(publish, seen), m)
+		sink, afterDurable(publish, seen, proc), m)
 	if err != nil {
 		return err
 	}
@@ -177,7 +181,7 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 // afterDurable publishes the batch's identity snapshots, then stores its dedupe keys. In
 // that order: once the keys are stored a replay skips the events, and with them the
 // identity rows that would publish the snapshots again.
-func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set) pipeline.AfterDurable {
+func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*pipeline.Unit) error {
 		if publish != nil {
 			if err := publish.Publish(ctx, batch); err != nil {
@@ -188,8 +192,32 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set) pipeline.Aft
 		for _, u := range batch {
 			keys = append(keys, u.Seen...)
 		}
-		return seen.Remember(keys)
+		if err := seen.Remember(keys); err != nil {
+			return err
+		}
+		return proc.Durable()
 	}
+}
+
+// heal writes, before anything is processed, the identity rows (and snapshots) of the
+// contacts whose last batch a crash cut off after the store committed it: replayed,
+// those events change nothing and so would write nothing.
+func heal(ctx context.Context, ids *identity.Store, sink *durable.Sink, publish *identitylog.Publisher, log *slog.Logger) error {
+	rows, refs, err := ids.DirtyRows()
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	batch := []*pipeline.Unit{{Rec: &pipeline.Record{Topic: "wapipe-restart"}, Rows: rows}}
+	if err := sink.Write(ctx, batch); err != nil {
+		return fmt.Errorf("heal identity rows: %w", err)
+	}
+	if publish != nil {
+		if err := publish.Publish(ctx, batch); err != nil {
+			return err
+		}
+	}
+	log.Info("rewrote the identity rows of contacts a stop left behind", "contacts", len(refs), "rows", len(rows))
+	return ids.ForgetDirty()
 }
 
 func openState(dir string) (*badger.DB, error) {

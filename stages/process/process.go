@@ -67,23 +67,19 @@ func (s *Stage) Flush() error {
 	return s.Reports.Flush()
 }
 
+// Durable implements the end of pipeline.AfterDurable: the oldest flushed batch is
+// durable, so its contacts need no healing after a crash.
+func (s *Stage) Durable() error { return s.Identities.Durable() }
+
 // apply resolves one event's user and returns every row it changes.
 func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
 	res, err := s.resolve(ev)
 	if err != nil {
 		return nil, err
 	}
+	// Only what changed: the rows of a contact whose batch a crash cut off before it was
+	// durable come back once, at start (identity.DirtyRows), not with every event.
 	rows := res.Changed
-	if len(rows) == 0 && res.Who.ContactID != "" {
-		// Nothing changed: a usual repeat, or the replay of an event whose identity rows
-		// were lost in a crash after the store committed. Re-emit the contact's rows so
-		// the second case heals; the tables keep one version of each.
-		current, err := s.Identities.Rows(ev.Tenant, res.Who.ContactID)
-		if err != nil {
-			return nil, err
-		}
-		rows = current
-	}
 	for _, r := range res.Changed {
 		if id, ok := r.(*model.IdentityRow); ok && id.MergedInto != "" {
 			merged, err := s.Reports.MergeContacts(ev.Tenant, id.ContactID, id.MergedInto, res.Who)

@@ -181,3 +181,48 @@ func reportMemory(b *testing.B, s *Store) {
 	b.Logf("after preload: heap in use %.0f MB, RSS %.0f MB, Badger files %.0f MB",
 		float64(m.HeapInuse)/1e6, rss/1e3, float64(disk)/1e6)
 }
+
+// WorkerConfig is the store as `wapipe run` configures it (cmd/wapipe/run.go).
+var workerConfig = Config{Deferred: true, CacheContacts: 25_000, LastSeenStep: time.Minute}
+
+// BenchmarkResolveAsWorker times events the way the process stage sends them: one
+// Resolve call per event on a Deferred store, flushed every 256 events (a batch), with
+// the worker's cache size and last_seen step.
+func BenchmarkResolveAsWorker(b *testing.B) {
+	n := benchContacts()
+	s := preload(b, n, workerConfig)
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	reportMemory(b, s)
+	at := int64(1_700_100_000)
+	for _, tc := range []struct {
+		name         string
+		users, burst int
+	}{{"conversation", min(n, 10_000), 4}, {"hot", min(n, 10_000), 1}, {"uniform", n, 1}} {
+		b.Run(fmt.Sprintf("%s/contacts=%d", tc.name, n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			at += 1_000_000_000
+			var user int
+			b.ReportAllocs()
+			events, cpu0 := 0, cpuTime()
+			for b.Loop() {
+				if events%tc.burst == 0 {
+					user, at = rng.IntN(tc.users), at+61 // a minute apart: each burst writes
+				}
+				if _, err := s.Resolve(conversationEvent(user, at+int64(events%tc.burst), events%tc.burst)); err != nil {
+					b.Fatal(err)
+				}
+				if events++; events%256 == 0 {
+					if err := s.Flush(); err != nil {
+						b.Fatal(err)
+					}
+					if err := s.Durable(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			reportPerEvent(b, events, cpu0)
+		})
+	}
+}

@@ -107,14 +107,9 @@ func (rp *replica) waitCaughtUp(ctx context.Context) bool {
 	return true
 }
 
+// commitAll saves every lease's durable mark that moved.
 func (rp *replica) commitAll() {
-	rp.mu.Lock()
-	leases := make([]*lease, 0, len(rp.leases))
-	for l := range rp.leases {
-		leases = append(leases, l)
-	}
-	rp.mu.Unlock()
-	for _, l := range leases {
+	for _, l := range leasesOf(&rp.mu, rp.leases) {
 		rp.src.commitLease(l)
 	}
 }

@@ -190,15 +190,20 @@ func (s *source) assigned() bool {
 
 // commitAll commits every live lease whose durable mark moved.
 func (s *source) commitAll() {
-	s.mu.Lock()
-	leases := make([]*lease, 0, len(s.leases))
-	for l := range s.leases {
-		leases = append(leases, l)
-	}
-	s.mu.Unlock()
-	for _, l := range leases {
+	for _, l := range leasesOf(&s.mu, s.leases) {
 		s.commitLease(l)
 	}
+}
+
+// leasesOf copies the leases of a map guarded by mu, so they commit without holding it.
+func leasesOf[V any](mu *sync.Mutex, m map[*lease]V) []*lease {
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]*lease, 0, len(m))
+	for l := range m {
+		out = append(out, l)
+	}
+	return out
 }
 
 func (s *source) commitLease(l *lease) {

@@ -93,13 +93,16 @@ func (rp *replica) caughtUp() bool {
 	return true
 }
 
-// waitCaughtUp blocks until caughtUp or ctx ends, and says which.
-func (rp *replica) waitCaughtUp(ctx context.Context) bool {
+// waitCaughtUp blocks until caughtUp, ctx ends or the replica stopped (done), and says
+// whether it caught up.
+func (rp *replica) waitCaughtUp(ctx context.Context, done <-chan struct{}) bool {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	for !rp.caughtUp() {
 		select {
 		case <-ctx.Done():
+			return false
+		case <-done:
 			return false
 		case <-t.C:
 		}

@@ -147,9 +147,13 @@ func (r *Runner) fetch(ctx context.Context) error {
 	}
 	var wg conc.WaitGroup
 	var replicaErr, err error
-	wg.Go(func() { replicaErr = r.replica.run(ctx) })
+	replicaDone := make(chan struct{})
+	wg.Go(func() {
+		defer close(replicaDone)
+		replicaErr = r.replica.run(ctx)
+	})
 	start := time.Now()
-	if r.replica.waitCaughtUp(ctx) {
+	if r.replica.waitCaughtUp(ctx, replicaDone) {
 		r.cfg.Logger.Info("replica caught up; joining the consumer group", "topic", r.cfg.Replica.Topic,
 			"took", time.Since(start).Round(time.Millisecond).String())
 		err = r.src.run(ctx)

@@ -70,7 +70,7 @@ func (c Config) WithDefaults() (Config, error) {
 		c.DecodeWorkers = 2
 	}
 	if c.BatchRows <= 0 {
-		c.BatchRows = 50_000
+		c.BatchRows = 25_000
 	}
 	if c.BatchBytes <= 0 {
 		c.BatchBytes = 32 << 20

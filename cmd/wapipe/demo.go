@@ -70,7 +70,7 @@ func runDemo(ctx context.Context, d demoConfig) error {
 	c := common{brokers: brokers, topic: "whatsapp.webhooks", group: "wapipe-demo", dlqTopic: "whatsapp.webhooks.dlq",
 		clickhouse: d.clickhouse, database: d.database, stateDir: stateDir, listen: "127.0.0.1:0",
 		attributionWindow: 168 * time.Hour, startOffset: "earliest", logLevel: "error"}
-	t := tuning{batchRows: 50_000, batchAge: 300 * time.Millisecond, maxInFlightMB: 32, shutdownTimeout: 30 * time.Second, migrate: true, maxBodyBytes: 3 << 20,
+	t := tuning{batchRows: 25_000, batchAge: 300 * time.Millisecond, maxInFlightMB: 32, shutdownTimeout: 30 * time.Second, migrate: true, maxBodyBytes: 3 << 20,
 		identityTopic: "whatsapp.identity"}
 	reg := prometheus.NewRegistry()
 	wctx, stopWorker := context.WithCancel(ctx)

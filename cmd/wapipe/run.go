@@ -45,7 +45,7 @@ func runCmd(ctx context.Context, args []string) error {
 	var c common
 	var t tuning
 	c.workerFlags(fs)
-	fs.IntVar(&t.batchRows, "batch-rows", 50_000, "flush to ClickHouse when a batch holds this many rows")
+	fs.IntVar(&t.batchRows, "batch-rows", 25_000, "flush to ClickHouse when a batch holds this many rows")
 	fs.DurationVar(&t.batchAge, "batch-age", time.Second, "flush to ClickHouse when a batch is this old")
 	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 32, "webhook bytes fetched and not yet durable; fetching pauses above it")
 	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")

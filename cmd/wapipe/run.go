@@ -38,6 +38,7 @@ type tuning struct {
 	maxBodyBytes    int
 	identityTopic   string
 	memoryLimitMB   int
+	lastSeenStep    time.Duration
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -51,6 +52,8 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
 	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
+	fs.DurationVar(&t.lastSeenStep, "last-seen-step", time.Minute,
+		"how far identities/contact_keys last_seen may lag: a contact seen again sooner is not rewritten")
 	fs.IntVar(&t.memoryLimitMB, "memory-limit-mb", 384,
 		"soft limit of the Go heap (runtime/debug.SetMemoryLimit): the GC works harder as the worker nears it; 0: none")
 	fs.StringVar(&t.identityTopic, "identity-topic", "whatsapp.identity",
@@ -108,8 +111,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	// stores before a batch's rows go to ClickHouse.
 	// 25,000 cached contacts (about 1 KB each) serve a partition's recent conversations;
 	// the rest is a Badger read away, so memory does not grow with the contact count.
-	// last_seen may lag by up to a minute, so a conversation's burst writes its contact once.
-	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: 25_000, LastSeenStep: time.Minute})
+	// last_seen may lag by --last-seen-step, so a conversation's burst writes its contact once.
+	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: 25_000, LastSeenStep: t.lastSeenStep})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
 		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
 	self, err := workerID(db)

@@ -47,21 +47,26 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 	}
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, ref := range ids {
-			r, err := get(txn, ref.Tenant, ref.ID)
+			if done[ref] {
+				continue
+			}
+			r, err := s.committed(txn, ref.Tenant, ref.ID)
 			if err != nil {
 				return err
 			}
-			if r == nil || done[ref] {
+			if r == nil {
 				continue
 			}
 			add(r)
-			if r.mergedInto != "" {
-				x, err := survivor(txn, r.tenant, r.mergedInto)
-				if err != nil {
+			for hops := 0; r.mergedInto != "" && hops < 16; hops++ {
+				if r, err = s.committed(txn, r.tenant, r.mergedInto); err != nil {
 					return err
 				}
-				add(x)
+				if r == nil {
+					return fmt.Errorf("%w: %s/%s is referenced but missing", ErrCorrupt, ref.Tenant, ref.ID)
+				}
 			}
+			add(r)
 		}
 		return nil
 	})
@@ -75,6 +80,19 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 		return 1
 	})
 	return out, err
+}
+
+// committed returns a contact as committed: from the cache, which holds only committed
+// records (and never changes one), else from Badger. The caller must not change it.
+func (s *Store) committed(txn *badger.Txn, tenant, id string) (*record, error) {
+	k := contactKey(tenant, id)
+	s.mu.Lock()
+	r, ok := s.cache.contacts.get(k)
+	s.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	return get(txn, tenant, id)
 }
 
 // ContactRef names one contact.

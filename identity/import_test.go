@@ -242,3 +242,19 @@ func comparable(rows, state []string) []string {
 	}
 	return out
 }
+
+// Snapshots skips contacts it does not know and goes on with the others, and adds the
+// survivor of a merged contact.
+func TestSnapshotsOfUnknownAndMergedContacts(t *testing.T) {
+	s := newStore(t)
+	a := resolve(t, s, Facts{At: 1, Phone: "5511900000077"}).Who.ContactID
+	b := resolve(t, s, Facts{At: 2, BSUID: "BR.77"}).Who.ContactID
+	resolve(t, s, Facts{At: 3, BSUID: "BR.77", Phone: "5511900000077"}) // b merges into a
+	snaps, err := s.Snapshots([]ContactRef{{tenant, "c_unknown"}, {tenant, b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != 2 || !snaps[0].Live || snaps[1].Live || string(snaps[0].Key) != string(SnapshotKey(tenant, a)) {
+		t.Fatalf("snapshots %+v, want the survivor %s first, then the merged %s", snaps, a, b)
+	}
+}

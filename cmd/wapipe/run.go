@@ -228,10 +228,10 @@ func openState(dir string) (*badger.DB, error) {
 		return nil, err
 	}
 	// Sized for a bounded footprint whatever the contact count (issue 5, 7): two 16 MB
-	// memtables, 32 MB of block and 16 MB of index cache, two compactors (each holds
+	// memtables, 24 MB of block and 16 MB of index cache, two compactors (each holds
 	// table builders in memory while it works). Values over 1 KB go to the value log.
 	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
-		WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(32 << 20).WithIndexCacheSize(16 << 20).
+		WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(24 << 20).WithIndexCacheSize(16 << 20).
 		WithNumCompactors(2).WithNumLevelZeroTables(3).WithNumLevelZeroTablesStall(8).
 		WithValueThreshold(1 << 10).WithMetricsEnabled(false)
 	db, err := badger.Open(opts)

@@ -136,7 +136,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		}
 		defer publish.Close()
 	}
-	if err := heal(ctx, ids, sink, publish, log); err != nil {
+	if err := heal(ctx, proc, ids, sink, publish, log); err != nil {
 		return err
 	}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
@@ -202,11 +202,10 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 	}
 }
 
-// heal writes, before anything is processed, the identity rows (and snapshots) of the
-// contacts whose last batch a crash cut off after the store committed it: replayed,
-// those events change nothing and so would write nothing.
-func heal(ctx context.Context, ids *identity.Store, sink *durable.Sink, publish *identitylog.Publisher, log *slog.Logger) error {
-	rows, refs, err := ids.DirtyRows()
+// heal writes, before anything is processed, the rows (and snapshots) of the contacts
+// whose last batch a crash cut off after the stores committed it (process.Stage.Heal).
+func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *durable.Sink, publish *identitylog.Publisher, log *slog.Logger) error {
+	rows, refs, err := proc.Heal()
 	if err != nil || len(rows) == 0 {
 		return err
 	}
@@ -219,7 +218,7 @@ func heal(ctx context.Context, ids *identity.Store, sink *durable.Sink, publish 
 			return err
 		}
 	}
-	log.Info("rewrote the identity rows of contacts a stop left behind", "contacts", len(refs), "rows", len(rows))
+	log.Info("rewrote the rows of contacts a stop left behind", "contacts", len(refs), "rows", len(rows))
 	return ids.ForgetDirty()
 }
 

@@ -106,7 +106,10 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_decode_unknown_total",
 		Help: "Unknown webhook fields, message types and statuses skipped or kept, by kind."}, []string{"what"})
 	reg.MustRegister(duplicates, unknown)
-	seen := dedupe.New(db, 0)
+	seen, err := dedupe.New(db, 0)
+	if err != nil {
+		return err
+	}
 	// One Badger transaction per batch rather than per event; the pipeline flushes both
 	// stores before a batch's rows go to ClickHouse.
 	// 25,000 cached contacts (about 1 KB each) serve a partition's recent conversations;

@@ -34,7 +34,7 @@ func key(i int) string {
 // preloaded returns a set with benchKeys keys remembered, in batches as the pipeline stores them.
 func preloaded(b *testing.B) *Set {
 	b.Helper()
-	s := New(benchDB(b), 0)
+	s := newSet(b, benchDB(b))
 	batch := make([]string, 0, 5000)
 	for i := range benchKeys {
 		batch = append(batch, key(i))
@@ -85,7 +85,7 @@ func BenchmarkSeenHitStored(b *testing.B) {
 
 // A re-delivery while the first copy is still in flight: answered from the pending map.
 func BenchmarkSeenHitInFlight(b *testing.B) {
-	s := New(benchDB(b), 0)
+	s := newSet(b, benchDB(b))
 	keys := make([]string, 1024)
 	for i := range keys {
 		keys[i] = key(i)

@@ -10,6 +10,7 @@
 package dedupe
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -26,25 +27,36 @@ type Set struct {
 	db  *badger.DB
 	ttl time.Duration
 
-	mu      sync.Mutex
-	pending map[string]int // keys in flight: processed, not yet durable (count of holders)
+	remember sync.Mutex // one Remember at a time, so a filter rebuild misses no key
+	mu       sync.Mutex
+	pending  map[string]int // keys in flight: processed, not yet durable (count of holders)
+	filter   filter         // the remembered keys, approximately (filter.go)
 }
 
 // New returns a seen-set stored in db under its own key prefix.
-func New(db *badger.DB, ttl time.Duration) *Set {
+// It reads the stored keys once, to fill the filter in front of them.
+func New(db *badger.DB, ttl time.Duration) (*Set, error) {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Set{db: db, ttl: ttl, pending: map[string]int{}}
+	f, err := loadFilter(db)
+	if err != nil {
+		return nil, fmt.Errorf("dedupe: load filter: %w", err)
+	}
+	return &Set{db: db, ttl: ttl, pending: map[string]int{}, filter: f}, nil
 }
 
 // Seen reports whether key was counted before, durably or by a record still in flight.
 func (s *Set) Seen(key string) (bool, error) {
 	s.mu.Lock()
 	_, inFlight := s.pending[key]
+	maybe := inFlight || s.filter.f.TestString(key)
 	s.mu.Unlock()
 	if inFlight {
 		return true, nil
+	}
+	if !maybe {
+		return false, nil // never remembered
 	}
 	err := s.db.View(func(txn *badger.Txn) error {
 		_, err := txn.Get([]byte(prefix + key))
@@ -71,6 +83,8 @@ func (s *Set) Remember(keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	s.remember.Lock()
+	defer s.remember.Unlock()
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, k := range keys {
@@ -80,6 +94,22 @@ func (s *Set) Remember(keys []string) error {
 	}
 	if err := wb.Flush(); err != nil {
 		return err
+	}
+	s.mu.Lock()
+	for _, k := range keys {
+		s.filter.f.AddString(k)
+	}
+	s.filter.added += uint(len(keys))
+	full := s.filter.full()
+	s.mu.Unlock()
+	if full { // rebuilt from what is stored: expired keys drop out, room doubles
+		f, err := loadFilter(s.db)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.filter = f
+		s.mu.Unlock()
 	}
 	s.release(keys)
 	return nil

@@ -1,0 +1,162 @@
+package process
+
+import (
+	"context"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/stages/dedupe"
+	"github.com/wapipe/wapipe/stages/report"
+)
+
+func newStage(t *testing.T, self string) *Stage {
+	t.Helper()
+	db, err := badger.Open(badger.DefaultOptions(t.TempDir()).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	seen, err := dedupe.New(db, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Stage{Seen: seen, Identities: identity.NewWithConfig(db, identity.Config{Deferred: true}),
+		Reports: report.New(db, report.Config{Deferred: true}), Self: self}
+}
+
+func replicaUnit(value []byte, from string) *pipeline.Unit {
+	return &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.identity", Value: value, Replica: true,
+		Headers: []kafka.Header{{Key: HeaderWorker, Value: []byte(from)}}}}
+}
+
+// A's referral reaches B through the identity topic: B imports the contact and then its
+// lead, skips its own snapshots, and dead-letters what it cannot read.
+func TestImportOfAnotherWorkersContactAndLead(t *testing.T) {
+	ctx := context.Background()
+	a, b := newStage(t, "w_a"), newStage(t, "w_b")
+	ev := model.Event{Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: "wamid.1", At: 1000,
+		MessageType: "text", DedupeKey: "wamid.1", User: model.Identity{BSUID: "US.1", Phone: "15550001"},
+		Referral: &model.Referral{SourceID: "AD1", CtwaClid: "clid"}}
+	u := &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{ev}}
+	if err := a.Process(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var contact string
+	var refs []identity.ContactRef
+	for _, r := range u.Rows {
+		if id, ok := r.(*model.IdentityRow); ok {
+			contact = id.ContactID
+			refs = append(refs, identity.ContactRef{Tenant: id.Tenant, ID: id.ContactID})
+		}
+	}
+	snaps, err := a.Identities.Snapshots(refs)
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots %v %v", snaps, err)
+	}
+	_, leads, err := a.Reports.LeadSnapshots([]report.LeadRef{{Tenant: "t1", Contact: contact, Ad: "AD1"}})
+	if err != nil || len(leads) != 1 {
+		t.Fatalf("lead snapshots %v %v", leads, err)
+	}
+
+	for _, v := range [][]byte{snaps[0].Value, leads[0]} {
+		if own := replicaUnit(v, "w_b"); b.Import(ctx, own) != nil || len(own.Rows) != 0 {
+			t.Fatalf("B imported its own snapshot: %d rows", len(own.Rows))
+		}
+	}
+	ui, ul := replicaUnit(snaps[0].Value, "w_a"), replicaUnit(leads[0], "w_a")
+	if err := b.Import(ctx, ui); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Import(ctx, ul); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := b.Identities.Lookup("t1", identity.KeyPhone, "15550001"); err != nil || !ok || c.ID != contact || c.BSUID != "US.1" {
+		t.Fatalf("B's contact for the phone: %+v %v %v, want %s", c, ok, err, contact)
+	}
+	var lead *model.LeadRow
+	for _, r := range ul.Rows {
+		lead, _ = r.(*model.LeadRow)
+	}
+	if lead == nil || lead.Touches != 1 || lead.ContactID != contact {
+		t.Fatalf("B's lead row %+v", lead)
+	}
+	for _, v := range [][]byte{[]byte("s garbage"), []byte("l garbage")} {
+		bad := replicaUnit(v, "w_a")
+		if err := b.Import(ctx, bad); err != nil || bad.DeadLetter == nil {
+			t.Fatalf("%q: err %v, dead letter %+v", v, err, bad.DeadLetter)
+		}
+	}
+}
+
+// A stop after the stores committed a merge but before its batch was durable: at start,
+// Heal returns the merged contacts' identity rows and their leads merged again (the
+// loser's lead with touches 0, the survivor's with both touches), so nothing is counted
+// twice and nothing is missing.
+func TestHealAfterAStopMidBatch(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stage := func() *Stage {
+		seen, err := dedupe.New(db, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Stage{Seen: seen, Identities: identity.NewWithConfig(db, identity.Config{Deferred: true}),
+			Reports: report.New(db, report.Config{Deferred: true})}
+	}
+	s := stage()
+	msg := func(id string, at int64, who model.Identity) model.Event {
+		return model.Event{Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: id, At: at,
+			MessageType: "text", DedupeKey: id, User: who, Referral: &model.Referral{SourceID: "AD1"}}
+	}
+	u := &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{
+		msg("w1", 100, model.Identity{Phone: "15550002"}),
+		msg("w2", 200, model.Identity{BSUID: "US.2"}),
+		msg("w3", 300, model.Identity{BSUID: "US.2", Phone: "15550002"}), // the BSUID contact merges into the phone's
+	}}
+	if err := s.Process(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil { // committed; the stop comes before the rows are durable
+		t.Fatal(err)
+	}
+
+	rows, refs, err := stage().Heal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 2 {
+		t.Fatalf("dirty contacts %v, want the two of the merge", refs)
+	}
+	touches := map[string]uint32{}
+	identities := 0
+	for _, r := range rows {
+		switch r := r.(type) {
+		case *model.LeadRow:
+			touches[r.ContactID] = r.Touches
+		case *model.IdentityRow:
+			identities++
+		}
+	}
+	survivor := identity.ContactID("t1", identity.KeyPhone, "15550002")
+	loser := identity.ContactID("t1", identity.KeyBSUID, "US.2")
+	if identities < 2 || touches[survivor] != 3 || touches[loser] != 0 || len(touches) != 2 {
+		t.Fatalf("healed %d identities rows and lead touches %v; want both contacts, %s with 3 touches and %s with 0",
+			identities, touches, survivor, loser)
+	}
+}

@@ -110,17 +110,17 @@ func (w *work) adoptLive(s *record) error {
 		if err != nil {
 			return err
 		}
+		joinFacts(own, s) // a merged contact's row converges too
+		w.touch(own)
 		if !s.older(y.rec) {
-			joinFacts(own, s) // a merged contact's row converges too
-			w.touch(own)
 			own = y
 			break
 		}
+		// Shown older than its survivor: it comes back and takes the survivor's keys.
 		if err := w.revive(own); err != nil {
 			return err
 		}
-		joinFacts(own, s)
-		if err := w.union(own, y); err != nil { // own is older now, so it takes y's keys
+		if err := w.union(own, y); err != nil {
 			return err
 		}
 	}
@@ -212,7 +212,8 @@ func (w *work) revive(sl *slot) error {
 	return w.txn.Delete(mergedKey(sl.rec.tenant, prev, sl.rec.id))
 }
 
-// joinFacts keeps the newest of each fact (rule 7) and widens first/last seen.
+// joinFacts keeps the newest of each fact (rule 7) and widens first/last seen: what a
+// merge does to its survivor, and an import to the contact it joins.
 func joinFacts(sl *slot, s *record) {
 	r := sl.rec
 	for _, p := range [...]struct {

@@ -103,15 +103,9 @@ func (w *work) merge(x, l *slot) error {
 			return err
 		}
 	}
-	for _, p := range [...]struct {
-		dst *fact
-		src fact
-	}{{&xr.bsuid, lr.bsuid}, {&xr.parent, lr.parent}, {&xr.phone, lr.phone}, {&xr.user, lr.user}, {&xr.name, lr.name}} {
-		p.dst.set(p.src.V, p.src.At, p.src.Rank)
-	}
+	joinFacts(x, lr)
 	lr.user.V = lr.username() // l's row keeps the username it showed, though its keys move
 	lr.keys, lr.mergedInto = nil, xr.id
-	xr.seen(lr.firstSeen, lr.lastSeen)
 	// Remember the loser under the survivor, so Rows can re-emit its merged_into row.
 	if err := w.txn.Set(mergedKey(xr.tenant, xr.id, lr.id), nil); err != nil {
 		return err

@@ -7,10 +7,10 @@ import (
 )
 
 // Rows returns the contact's current identities row and one contact_keys row per key,
-// with their stored versions. Resolve returns rows only when something changed, so a
-// pipeline that re-reads an event after a crash (its rows never became durable, but the
-// store had committed) re-emits them from here; writing them twice is harmless, the
-// tables keep the newest version.
+// with their stored versions, and the rows of the contacts merged into it. Resolve
+// returns rows only when something changed, so after a crash DirtyRows rewrites the
+// contacts whose rows may not have become durable from here; writing them twice is
+// harmless, the tables keep the newest version.
 func (s *Store) Rows(tenant, contactID string) ([]model.Row, error) {
 	var r *record
 	err := s.view(func(txn *badger.Txn) error {

@@ -184,9 +184,9 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 	}
 }
 
-// afterDurable publishes the batch's identity snapshots, then stores its dedupe keys. In
-// that order: once the keys are stored a replay skips the events, and with them the
-// identity rows that would publish the snapshots again.
+// afterDurable publishes the batch's identity and lead snapshots, stores its dedupe keys,
+// and last drops the batch's record of changed contacts: until then a crash makes the
+// next start rewrite and republish those contacts (heal), whatever a replay skips.
 func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*pipeline.Unit) error {
 		if publish != nil {
@@ -214,7 +214,7 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 	}
 	batch := []*pipeline.Unit{{Rec: &pipeline.Record{Topic: "wapipe-restart"}, Rows: rows}}
 	if err := sink.Write(ctx, batch); err != nil {
-		return fmt.Errorf("heal identity rows: %w", err)
+		return fmt.Errorf("heal: %w", err)
 	}
 	if publish != nil {
 		if err := publish.Publish(ctx, batch); err != nil {

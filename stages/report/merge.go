@@ -20,9 +20,10 @@ type leadState struct {
 	ids []string
 }
 
-// touch adds o's touches to l: a single new touch, or a merged contact's whole lead. The first
-// touch is the earliest by event time; the ad fields and phone number come from the latest touch;
-// ctwa_clid is the latest one that has any (ads in WhatsApp Status have none).
+// touch adds o's touches to l: a single new touch, a merged contact's whole lead, or the same
+// lead as another worker has it. Touch ids are unioned, so a touch both hold counts once. The
+// first touch is the earliest by event time; the ad fields and phone number come from the latest
+// touch; ctwa_clid is the latest one that has any (ads in WhatsApp Status have none).
 func (l *leadState) touch(o leadState) {
 	rev := max(l.rev, o.rev) + 1
 	if l.touches == 0 { // a new lead, or a merged-away one that gets traffic again

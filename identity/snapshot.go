@@ -87,7 +87,7 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 func (s *Store) committed(txn *badger.Txn, tenant, id string) (*record, error) {
 	k := contactKey(tenant, id)
 	s.mu.Lock()
-	r, ok := s.cache.contacts.get(k)
+	r, ok := s.cache.contacts.Get(k)
 	s.mu.Unlock()
 	if ok {
 		return r, nil

@@ -43,7 +43,7 @@ func (w *work) load(tenant, id string) (*slot, error) {
 	if sl, ok := w.slots[string(w.cb)]; ok {
 		return sl, nil
 	}
-	base, cached := w.s.cache.contacts.get(w.cb)
+	base, cached := w.s.cache.contacts.Get(w.cb)
 	if !cached {
 		item, err := w.txn.Get(bytes.Clone(w.cb))
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -100,7 +100,7 @@ func (w *work) owner(code byte, value, tenant string) (*slot, error) {
 	w.kb = appendIndexKey(w.kb[:0], code, value, tenant)
 	id, ok := w.index[string(w.kb)]
 	if !ok {
-		id, ok = w.s.cache.index.get(w.kb)
+		id, ok = w.s.cache.index.Get(w.kb)
 	}
 	if !ok {
 		ik := bytes.Clone(w.kb)
@@ -180,10 +180,10 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 func (w *work) publish() {
 	for ck, sl := range w.slots {
 		if sl != nil && sl.publish {
-			w.s.cache.contacts.put(ck, sl.rec.cloneInto(new(record))) // never changed once cached
+			w.s.cache.contacts.Put(ck, sl.rec.cloneInto(new(record))) // never changed once cached
 		}
 	}
 	for ik, id := range w.index {
-		w.s.cache.index.put(ik, id)
+		w.s.cache.index.Put(ik, id)
 	}
 }

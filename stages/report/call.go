@@ -3,7 +3,6 @@ package report
 import (
 	"strings"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/model"
 )
 
@@ -29,11 +28,11 @@ func callStatus(ev *model.Event) (name string, rank uint8, bit uint64) {
 }
 
 // call applies one call event: connect, terminate, or a business-initiated call status.
-func (b *Builder) call(txn *badger.Txn, ev *model.Event, who model.Who) ([]model.Row, error) {
+func (b *Builder) call(txn tx, ev *model.Event, who model.Who) ([]model.Row, error) {
 	name, rank, bit := callStatus(ev)
 	k := key(pfxCall, ev.Tenant, ev.ID)
 	var c callState
-	found, err := get(txn, k, c.decode)
+	found, err := txn.get(k, c.decode)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +65,7 @@ func (b *Builder) call(txn *badger.Txn, ev *model.Event, who model.Who) ([]model
 	if visible && c.seq < 255 {
 		c.seq++
 	}
-	if err := putTTL(txn, k, c.encode()); err != nil { // seen may change even when nothing visible does
+	if err := txn.setTTL(k, c.encode()); err != nil { // seen may change even when nothing visible does
 		return nil, err
 	}
 	if !visible {

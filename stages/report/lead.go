@@ -1,7 +1,6 @@
 package report
 
 import (
-	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/model"
 )
 
@@ -9,13 +8,13 @@ import (
 const inboundVersion = 1
 
 // inbound applies a message the user sent: its chat row, and when it came through an ad, a touch.
-func (b *Builder) inbound(txn *badger.Txn, ev *model.Event, who model.Who) ([]model.Row, error) {
+func (b *Builder) inbound(txn tx, ev *model.Event, who model.Who) ([]model.Row, error) {
 	if ev.MessageType == "system" {
 		return nil, nil // number/BSUID changes write no chat row (contract 6)
 	}
 	k := key(pfxMsg, ev.Tenant, ev.ID)
 	var m msgState
-	found, err := get(txn, k, m.decode)
+	found, err := txn.get(k, m.decode)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +53,7 @@ func (b *Builder) inbound(txn *badger.Txn, ev *model.Event, who model.Who) ([]mo
 		}
 	}
 	if dirty {
-		if err := putTTL(txn, k, m.encode()); err != nil {
+		if err := txn.setTTL(k, m.encode()); err != nil {
 			return nil, err
 		}
 	}
@@ -68,10 +67,10 @@ func (b *Builder) inbound(txn *badger.Txn, ev *model.Event, who model.Who) ([]mo
 
 // touchLead counts one touch on the (tenant, contact, ad) lead when count is set, records it as the
 // contact's latest touch, and returns the lead row either way.
-func (b *Builder) touchLead(txn *badger.Txn, ev *model.Event, ref *model.Referral, who model.Who, count bool) (*model.LeadRow, error) {
+func (b *Builder) touchLead(txn tx, ev *model.Event, ref *model.Referral, who model.Who, count bool) (*model.LeadRow, error) {
 	k := key(pfxLead, ev.Tenant, who.ContactID, ref.SourceID)
 	var l leadState
-	found, err := get(txn, k, l.decode)
+	found, err := txn.get(k, l.decode)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +85,7 @@ func (b *Builder) touchLead(txn *badger.Txn, ev *model.Event, ref *model.Referra
 		sourceURL: ref.SourceURL, headline: ref.Headline, mediaType: ref.MediaType, clid: ref.CtwaClid,
 		pnid: ev.PhoneNumberID,
 	})
-	if err := txn.Set(k, l.encode()); err != nil { // no TTL: a lead is kept for good
+	if err := txn.set(k, l.encode()); err != nil { // no TTL: a lead is kept for good
 		return nil, err
 	}
 	ts, err := loadTouches(txn, ev.Tenant, who.ContactID)

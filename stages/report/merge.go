@@ -133,7 +133,7 @@ func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) (
 	gone := who
 	gone.ContactID = loser
 	var rows []model.Row
-	err := b.update(func(txn *badger.Txn) error {
+	err := b.update(func(txn tx) error {
 		rows = rows[:0]
 		pfx := key(pfxLead, tenant, loser, "")
 		type lead struct {
@@ -141,7 +141,7 @@ func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) (
 			st leadState
 		}
 		var leads []lead
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: false})
+		it := txn.txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: false})
 		for it.Seek(pfx); it.ValidForPrefix(pfx); it.Next() {
 			ad := string(bytes.TrimPrefix(it.Item().Key(), pfx))
 			var st leadState
@@ -155,16 +155,16 @@ func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) (
 		for _, l := range leads {
 			sk := key(pfxLead, tenant, survivor, l.ad)
 			var s leadState
-			if _, err := get(txn, sk, s.decode); err != nil {
+			if _, err := txn.get(sk, s.decode); err != nil {
 				return err
 			}
 			if l.st.touches > 0 { // not merged yet
 				s.touch(l.st)
 				l.st.touches, l.st.ids, l.st.mergedInto, l.st.rev = 0, nil, survivor, l.st.rev+1
-				if err := txn.Set(sk, s.encode()); err != nil {
+				if err := txn.set(sk, s.encode()); err != nil {
 					return err
 				}
-				if err := txn.Set(key(pfxLead, tenant, loser, l.ad), l.st.encode()); err != nil {
+				if err := txn.set(key(pfxLead, tenant, loser, l.ad), l.st.encode()); err != nil {
 					return err
 				}
 			}
@@ -180,7 +180,7 @@ func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) (
 
 // mergeTouches gives the survivor the loser's recent touches, so its traffic inside the window
 // keeps the loser's ad (contract 5: leads and attribution stay attached to the person).
-func mergeTouches(txn *badger.Txn, tenant, loser, survivor string) error {
+func mergeTouches(txn tx, tenant, loser, survivor string) error {
 	lt, err := loadTouches(txn, tenant, loser)
 	if err != nil || len(lt) == 0 {
 		return err
@@ -195,5 +195,5 @@ func mergeTouches(txn *badger.Txn, tenant, loser, survivor string) error {
 	if err := st.save(txn, tenant, survivor); err != nil {
 		return err
 	}
-	return txn.Delete(key(pfxTouch, tenant, loser))
+	return txn.delete(key(pfxTouch, tenant, loser))
 }

@@ -26,10 +26,11 @@ func IsLeadSnapshot(v []byte) bool { return len(v) > 0 && v[0] == leadSnapshotFo
 // LeadSnapshots returns the topic key and value of each lead named (skipping leads merged
 // away: the identity merge moves them on every worker), with its contact's latest touches.
 func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err error) {
-	err = b.db.View(func(txn *badger.Txn) error {
+	err = b.db.View(func(raw *badger.Txn) error {
+		txn := tx{txn: raw}
 		for _, r := range refs {
 			var l leadState
-			found, err := get(txn, key(pfxLead, r.Tenant, r.Contact, r.Ad), l.decode)
+			found, err := txn.get(key(pfxLead, r.Tenant, r.Contact, r.Ad), l.decode)
 			if err != nil {
 				return err
 			}
@@ -87,16 +88,16 @@ func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (mo
 		return nil, err
 	}
 	var rows []model.Row
-	err = b.update(func(txn *badger.Txn) error {
+	err = b.update(func(txn tx) error {
 		rows = rows[:0]
 		k := key(pfxLead, tenant, who.ContactID, ad)
 		var local leadState
-		if _, err := get(txn, k, local.decode); err != nil {
+		if _, err := txn.get(k, local.decode); err != nil {
 			return err
 		}
 		if !local.covers(&remote) {
 			local.touch(remote)
-			if err := txn.Set(k, local.encode()); err != nil {
+			if err := txn.set(k, local.encode()); err != nil {
 				return err
 			}
 			rows = append(rows, local.row(tenant, ad, who))

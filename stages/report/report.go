@@ -44,8 +44,9 @@ type Builder struct {
 	window   int64 // seconds, compared with webhook timestamps
 	deferred bool
 
-	mu      sync.Mutex // guards open
+	mu      sync.Mutex // guards open and memo
 	open    *badger.Txn
+	memo    *memo // Deferred mode only
 	pending int
 }
 
@@ -70,7 +71,11 @@ func New(db *badger.DB, cfg Config) *Builder {
 	if w <= 0 {
 		w = 168 * time.Hour
 	}
-	return &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred}
+	b := &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred}
+	if cfg.Deferred {
+		b.memo = newMemo()
+	}
+	return b
 }
 
 // key builds a fresh key; Badger keeps the slice until commit, so keys are never reused.
@@ -90,35 +95,19 @@ func key(pfx string, parts ...string) []byte {
 	return k
 }
 
-// get loads key into a state via decode; false when absent.
-func get(txn *badger.Txn, k []byte, decode func([]byte) error) (bool, error) {
-	item, err := txn.Get(k)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, item.Value(decode)
-}
-
-// putTTL writes per-message and per-call state, which must expire.
-func putTTL(txn *badger.Txn, k, v []byte) error {
-	return txn.SetEntry(badger.NewEntry(k, v).WithTTL(stateTTL))
-}
-
 // update runs fn in one read-write transaction. Conflicts only happen if two goroutines touch the
 // same message at once; a retry then re-reads the winner's state, which keeps counting exact.
-func (b *Builder) update(fn func(*badger.Txn) error) error {
+func (b *Builder) update(fn func(tx) error) error {
 	if b.deferred {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if b.open == nil {
 			b.open, b.pending = b.db.NewTransaction(true), 0
 		}
-		if err := fn(b.open); err != nil {
+		if err := fn(tx{b.open, b.memo}); err != nil {
 			b.open.Discard() // the caller stops: nothing since the last Flush becomes durable
 			b.open = nil
+			b.memo.discarded()
 			return err
 		}
 		if b.pending++; b.pending >= deferredBatch {
@@ -127,7 +116,7 @@ func (b *Builder) update(fn func(*badger.Txn) error) error {
 		return nil
 	}
 	for attempt := 0; ; attempt++ {
-		err := b.db.Update(fn)
+		err := b.db.Update(func(txn *badger.Txn) error { return fn(tx{txn: txn}) })
 		if errors.Is(err, badger.ErrConflict) && attempt < 3 {
 			continue
 		}
@@ -137,14 +126,14 @@ func (b *Builder) update(fn func(*badger.Txn) error) error {
 
 // Rows applies one event (already deduplicated and resolved to who) and returns the rows to write now.
 func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
-	var apply func(*badger.Txn) ([]model.Row, error)
+	var apply func(tx) ([]model.Row, error)
 	switch ev.Kind {
 	case model.KindInbound:
-		apply = func(txn *badger.Txn) ([]model.Row, error) { return b.inbound(txn, ev, who) }
+		apply = func(txn tx) ([]model.Row, error) { return b.inbound(txn, ev, who) }
 	case model.KindStatus:
-		apply = func(txn *badger.Txn) ([]model.Row, error) { return b.status(txn, ev, who) }
+		apply = func(txn tx) ([]model.Row, error) { return b.status(txn, ev, who) }
 	case model.KindCall:
-		apply = func(txn *badger.Txn) ([]model.Row, error) { return b.call(txn, ev, who) }
+		apply = func(txn tx) ([]model.Row, error) { return b.call(txn, ev, who) }
 	case model.KindIdentityChange:
 		return nil, nil // identity is the caller's; no report row (contract 6)
 	default:
@@ -154,7 +143,7 @@ func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
 		return nil, fmt.Errorf("report: %s event without id", ev.Kind)
 	}
 	var rows []model.Row
-	err := b.update(func(txn *badger.Txn) error {
+	err := b.update(func(txn tx) error {
 		var err error
 		rows, err = apply(txn) // reassigned on retry, so a retried txn never leaks rows
 		return err
@@ -170,15 +159,15 @@ func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
 // message it belongs to. Inbound messages and calls are recorded too. The contact is the one
 // recorded then; after a merge the caller follows merged_into.
 func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, err error) {
-	err = b.view(func(txn *badger.Txn) error {
+	err = b.view(func(txn tx) error {
 		var m msgState
-		found, err := get(txn, key(pfxMsg, tenant, id), m.decode)
+		found, err := txn.get(key(pfxMsg, tenant, id), m.decode)
 		if err != nil || found {
 			contactID, ok = m.contact, found
 			return err
 		}
 		var c callState
-		found, err = get(txn, key(pfxCall, tenant, id), c.decode)
+		found, err = txn.get(key(pfxCall, tenant, id), c.decode)
 		contactID, ok = c.contact, found
 		return err
 	})
@@ -203,20 +192,22 @@ func (b *Builder) commitOpen() error {
 	}
 	b.open = nil
 	if err := txn.Commit(); err != nil {
+		b.memo.discarded()
 		return fmt.Errorf("report: commit: %w", err)
 	}
+	b.memo.committed()
 	return nil
 }
 
 // view reads in the open transaction when there is one, so the next event sees the last.
-func (b *Builder) view(fn func(*badger.Txn) error) error {
+func (b *Builder) view(fn func(tx) error) error {
 	b.mu.Lock()
 	if b.open != nil {
 		defer b.mu.Unlock()
-		return fn(b.open)
+		return fn(tx{b.open, b.memo})
 	}
 	b.mu.Unlock()
-	return b.db.View(fn)
+	return b.db.View(func(txn *badger.Txn) error { return fn(tx{txn: txn}) })
 }
 
 // ptr returns nil for "", the way optional string columns say "not known".

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/model"
 )
 
@@ -38,14 +37,14 @@ func chatVersion(rank uint8, statusAt int64, seq uint8) uint64 {
 func usageVersion(billedAt int64) uint64 { return 1<<40 - uint64(uint32(billedAt)) }
 
 // status applies one status of an outbound message.
-func (b *Builder) status(txn *badger.Txn, ev *model.Event, who model.Who) ([]model.Row, error) {
+func (b *Builder) status(txn tx, ev *model.Event, who model.Who) ([]model.Row, error) {
 	rank := statusRank(ev.Status)
 	if rank == 0 {
 		return nil, nil // not a message status the contract knows; the decoder should have refused it
 	}
 	k := key(pfxMsg, ev.Tenant, ev.ID)
 	var m msgState
-	found, err := get(txn, k, m.decode)
+	found, err := txn.get(k, m.decode)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +90,7 @@ func (b *Builder) status(txn *badger.Txn, ev *model.Event, who model.Who) ([]mod
 	if chatChanged && m.seq < 255 {
 		m.seq++
 	}
-	if err := putTTL(txn, k, m.encode()); err != nil {
+	if err := txn.setTTL(k, m.encode()); err != nil {
 		return nil, err
 	}
 	rows := make([]model.Row, 0, 2)

@@ -1,8 +1,6 @@
 package report
 
-import (
-	"github.com/dgraph-io/badger/v4"
-)
+import ()
 
 // touch is one ad click of a contact: an inbound message with a referral.
 type touch struct {
@@ -16,9 +14,9 @@ type touches []touch
 
 const maxTouches = 4
 
-func loadTouches(txn *badger.Txn, tenant, contact string) (touches, error) {
+func loadTouches(txn tx, tenant, contact string) (touches, error) {
 	var ts touches
-	_, err := get(txn, key(pfxTouch, tenant, contact), func(b []byte) error {
+	_, err := txn.get(key(pfxTouch, tenant, contact), func(b []byte) error {
 		d := newDec(b)
 		n := d.u()
 		if n > maxTouches {
@@ -33,7 +31,7 @@ func loadTouches(txn *badger.Txn, tenant, contact string) (touches, error) {
 	return ts, err
 }
 
-func (ts touches) save(txn *badger.Txn, tenant, contact string) error {
+func (ts touches) save(txn tx, tenant, contact string) error {
 	e := make(enc, 0, 1+len(ts)*48)
 	e = append(e, formatV1)
 	e.u(uint64(len(ts)))
@@ -44,7 +42,7 @@ func (ts touches) save(txn *badger.Txn, tenant, contact string) error {
 	}
 	// No TTL: one small value per contact that ever clicked an ad, like the contact itself; the
 	// free-entry-point rule names the latest touch's ad however old it is.
-	return txn.Set(key(pfxTouch, tenant, contact), e)
+	return txn.set(key(pfxTouch, tenant, contact), e)
 }
 
 // add inserts t in time order, dropping the oldest beyond maxTouches. It reports false when t is

@@ -1,0 +1,131 @@
+package report
+
+import (
+	"errors"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/internal/gencache"
+)
+
+// hotStates is how many report states (messages, calls, leads, touches) Deferred mode keeps
+// in memory: a status usually arrives seconds after its message, so most reads are of state
+// written moments before, and serving them here skips Badger's memtable and table lookups.
+// About 10 MB at 50,000 states of a few dozen bytes.
+const hotStates = 50_000
+
+// tx is one transaction over the report state. All writes go through it, so that memo, when
+// there is one (Deferred mode), always agrees with Badger.
+type tx struct {
+	txn  *badger.Txn
+	memo *memo // nil: reads go to Badger
+}
+
+// memo is the report state Deferred mode serves from memory. written is what the open
+// transaction wrote (nil for a delete); hot is committed state, filled on reads and by
+// committed writes (a nil value means known absent). Guarded by Builder.mu.
+type memo struct {
+	hot     *gencache.Cache[[]byte]
+	written map[string][]byte
+}
+
+func newMemo() *memo {
+	return &memo{hot: gencache.New[[]byte](hotStates), written: map[string][]byte{}}
+}
+
+// committed moves the open transaction's writes into hot once Badger has them.
+func (m *memo) committed() {
+	if m == nil {
+		return
+	}
+	for k, v := range m.written {
+		m.hot.Put(k, v)
+	}
+	clear(m.written)
+}
+
+// discarded forgets the writes of a transaction that will never commit.
+func (m *memo) discarded() {
+	if m != nil {
+		clear(m.written)
+	}
+}
+
+func (m *memo) lookup(k []byte) ([]byte, bool) {
+	if v, ok := m.written[string(k)]; ok {
+		return v, true
+	}
+	return m.hot.Get(k)
+}
+
+// get loads key k into a state via decode; false when absent.
+func (t tx) get(k []byte, decode func([]byte) error) (bool, error) {
+	if t.memo != nil {
+		if v, ok := t.memo.lookup(k); ok {
+			return v != nil, decodeIf(v, decode)
+		}
+	}
+	item, err := t.txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		t.remember(k, nil)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if t.memo == nil {
+		return true, item.Value(decode)
+	}
+	// Not written by the open transaction (lookup found nothing), so this is committed state.
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return false, err
+	}
+	t.remember(k, v)
+	return true, decode(v)
+}
+
+func decodeIf(v []byte, decode func([]byte) error) error {
+	if v == nil {
+		return nil
+	}
+	return decode(v)
+}
+
+func (t tx) remember(k, v []byte) {
+	if t.memo != nil {
+		t.memo.hot.Put(string(k), v)
+	}
+}
+
+func (t tx) wrote(k, v []byte) {
+	if t.memo != nil {
+		t.memo.written[string(k)] = v
+	}
+}
+
+// set writes state kept for good (leads, touches).
+func (t tx) set(k, v []byte) error {
+	if err := t.txn.Set(k, v); err != nil {
+		return err
+	}
+	t.wrote(k, v)
+	return nil
+}
+
+// setTTL writes per-message and per-call state, which must expire. The memo may keep such a
+// state past its expiry; an event that old finds its state either way, which is no worse.
+func (t tx) setTTL(k, v []byte) error {
+	if err := t.txn.SetEntry(badger.NewEntry(k, v).WithTTL(stateTTL)); err != nil {
+		return err
+	}
+	t.wrote(k, v)
+	return nil
+}
+
+func (t tx) delete(k []byte) error {
+	if err := t.txn.Delete(k); err != nil {
+		return err
+	}
+	t.wrote(k, nil)
+	return nil
+}

@@ -123,7 +123,10 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return fmt.Errorf("worker id in %s: %w", c.stateDir, err)
 	}
-	reports := report.New(db, report.Config{AttributionWindow: c.attributionWindow, Deferred: true})
+	reports, err := report.New(db, report.Config{AttributionWindow: c.attributionWindow, Deferred: true})
+	if err != nil {
+		return err
+	}
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: duplicates.Inc, Self: self}
 	sink := durable.New(ch, dlq, log)
 

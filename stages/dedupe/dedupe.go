@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/internal/keyfilter"
 )
 
 const prefix = "dd/"
@@ -29,8 +30,8 @@ type Set struct {
 
 	remember sync.Mutex // one Remember at a time, so a filter rebuild misses no key
 	mu       sync.Mutex
-	pending  map[string]int // keys in flight: processed, not yet durable (count of holders)
-	filter   filter         // the remembered keys, approximately (filter.go)
+	pending  map[string]int    // keys in flight: processed, not yet durable (count of holders)
+	filter   *keyfilter.Filter // the remembered keys, approximately
 }
 
 // New returns a seen-set stored in db under its own key prefix.
@@ -39,7 +40,7 @@ func New(db *badger.DB, ttl time.Duration) (*Set, error) {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	f, err := loadFilter(db)
+	f, err := keyfilter.Load(db, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("dedupe: load filter: %w", err)
 	}
@@ -50,7 +51,7 @@ func New(db *badger.DB, ttl time.Duration) (*Set, error) {
 func (s *Set) Seen(key string) (bool, error) {
 	s.mu.Lock()
 	_, inFlight := s.pending[key]
-	maybe := inFlight || s.filter.f.TestString(key)
+	maybe := inFlight || s.filter.MayHoldString(key)
 	s.mu.Unlock()
 	if inFlight {
 		return true, nil
@@ -97,13 +98,12 @@ func (s *Set) Remember(keys []string) error {
 	}
 	s.mu.Lock()
 	for _, k := range keys {
-		s.filter.f.AddString(k)
+		s.filter.AddString(k)
 	}
-	s.filter.added += uint(len(keys))
-	full := s.filter.full()
+	full := s.filter.Full()
 	s.mu.Unlock()
 	if full { // rebuilt from what is stored: expired keys drop out, room doubles
-		f, err := loadFilter(s.db)
+		f, err := keyfilter.Load(s.db, prefix)
 		if err != nil {
 			return err
 		}

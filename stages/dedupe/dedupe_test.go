@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/internal/keyfilter"
 )
 
 func open(t *testing.T, dir string) *badger.DB {
@@ -77,8 +78,8 @@ func TestRememberedKeysSurviveRestart(t *testing.T) {
 // The filter in front of Badger never hides a remembered key: not while keys pour in past
 // its capacity (it rebuilds), and not after a restart (it is rebuilt from what is stored).
 func TestFilterNeverForgetsARememberedKey(t *testing.T) {
-	defer func(n uint) { minFilterKeys = n }(minFilterKeys)
-	minFilterKeys = 16
+	defer func(n uint) { keyfilter.MinKeys = n }(keyfilter.MinKeys)
+	keyfilter.MinKeys = 16
 	dir := t.TempDir()
 	db := open(t, dir)
 	s := newSet(t, db)

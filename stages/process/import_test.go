@@ -25,8 +25,12 @@ func newStage(t *testing.T, self string) *Stage {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reports, err := report.New(db, report.Config{Deferred: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Stage{Seen: seen, Identities: identity.NewWithConfig(db, identity.Config{Deferred: true}),
-		Reports: report.New(db, report.Config{Deferred: true}), Self: self}
+		Reports: reports, Self: self}
 }
 
 func replicaUnit(value []byte, from string) *pipeline.Unit {
@@ -116,8 +120,12 @@ func TestHealAfterAStopMidBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		reports, err := report.New(db, report.Config{Deferred: true})
+		if err != nil {
+			t.Fatal(err)
+		}
 		return &Stage{Seen: seen, Identities: identity.NewWithConfig(db, identity.Config{Deferred: true}),
-			Reports: report.New(db, report.Config{Deferred: true})}
+			Reports: reports}
 	}
 	s := stage()
 	msg := func(id string, at int64, who model.Identity) model.Event {

@@ -70,10 +70,14 @@ func TestCallReplayAndLateEvent(t *testing.T) {
 // The builder shares the caller's Badger: it writes under rp/ only, and message and call state expires.
 func TestStateKeys(t *testing.T) {
 	db := openDB(t)
-	b, v := New(db, Config{}), newView(t)
+	b, err := New(db, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newView(t)
 	v.apply(b, alice, inbound("w1", t0, ad("AD1", "c")), priced(status("m", "sent", t0), "marketing", "regular"),
 		terminate(t0))
-	err := db.View(func(txn *badger.Txn) error {
+	err = db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.DefaultIteratorOptions)
 		defer it.Close()
 		n := 0

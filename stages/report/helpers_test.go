@@ -45,7 +45,11 @@ func TestMain(m *testing.M) {
 }
 
 func newBuilder(tb testing.TB, window time.Duration) *Builder {
-	return New(openDB(tb), Config{AttributionWindow: window, Deferred: deferredMode})
+	b, err := New(openDB(tb), Config{AttributionWindow: window, Deferred: deferredMode})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 func base(kind model.Kind, id string, at int64) *model.Event {

@@ -58,24 +58,29 @@ const deferredBatch = 256
 const stateTTL = 8 * 24 * time.Hour
 
 // Key prefixes. Parts are joined with NUL, which no id contains, so "ab"+"c" never meets "a"+"bc".
-const (
+const ( // each starts with statePrefix
 	pfxMsg   = "rp/m/" // tenant, message id -> msgState (TTL)
 	pfxCall  = "rp/c/" // tenant, call id -> callState (TTL)
 	pfxTouch = "rp/t/" // tenant, contact -> the contact's latest touches
 	pfxLead  = "rp/l/" // tenant, contact, ad -> leadState
 )
 
-// New returns a builder over db, which the caller opened and shares with other packages.
-func New(db *badger.DB, cfg Config) *Builder {
+// New returns a builder over db, which the caller opened and shares with other packages. In
+// Deferred mode it reads the stored state keys once, to fill the filter in front of them.
+func New(db *badger.DB, cfg Config) (*Builder, error) {
 	w := cfg.AttributionWindow
 	if w <= 0 {
 		w = 168 * time.Hour
 	}
 	b := &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred}
 	if cfg.Deferred {
-		b.memo = newMemo()
+		m, err := newMemo(db)
+		if err != nil {
+			return nil, fmt.Errorf("report: load state keys: %w", err)
+		}
+		b.memo = m
 	}
-	return b
+	return b, nil
 }
 
 // key builds a fresh key; Badger keeps the slice until commit, so keys are never reused.
@@ -196,7 +201,7 @@ func (b *Builder) commitOpen() error {
 		return fmt.Errorf("report: commit: %w", err)
 	}
 	b.memo.committed()
-	return nil
+	return b.memo.reloadIfFull(b.db)
 }
 
 // view reads in the open transaction when there is one, so the next event sees the last.

@@ -5,7 +5,11 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/internal/gencache"
+	"github.com/wapipe/wapipe/internal/keyfilter"
 )
+
+// statePrefix is the prefix of every report state key (the pfx constants in report.go).
+const statePrefix = "rp/"
 
 // hotStates is how many report states (messages, calls, leads, touches) Deferred mode keeps
 // in memory: a status usually arrives seconds after its message, so most reads are of state
@@ -22,14 +26,21 @@ type tx struct {
 
 // memo is the report state Deferred mode serves from memory. written is what the open
 // transaction wrote (nil for a delete); hot is committed state, filled on reads and by
-// committed writes (a nil value means known absent). Guarded by Builder.mu.
+// committed writes (a nil value means known absent); stored holds every key ever written,
+// approximately, so that most reads of state that does not exist yet (a new message, a
+// contact without touches) never reach Badger. Guarded by Builder.mu.
 type memo struct {
 	hot     *gencache.Cache[[]byte]
 	written map[string][]byte
+	stored  *keyfilter.Filter
 }
 
-func newMemo() *memo {
-	return &memo{hot: gencache.New[[]byte](hotStates), written: map[string][]byte{}}
+func newMemo(db *badger.DB) (*memo, error) {
+	stored, err := keyfilter.Load(db, statePrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &memo{hot: gencache.New[[]byte](hotStates), written: map[string][]byte{}, stored: stored}, nil
 }
 
 // committed moves the open transaction's writes into hot once Badger has them.
@@ -43,6 +54,20 @@ func (m *memo) committed() {
 	clear(m.written)
 }
 
+// reloadIfFull rebuilds the filter of stored keys once it holds more than it was sized for.
+// It runs after a commit, when Badger has every key the filter was told of.
+func (m *memo) reloadIfFull(db *badger.DB) error {
+	if m == nil || !m.stored.Full() {
+		return nil
+	}
+	stored, err := keyfilter.Load(db, statePrefix)
+	if err != nil {
+		return err
+	}
+	m.stored = stored
+	return nil
+}
+
 // discarded forgets the writes of a transaction that will never commit.
 func (m *memo) discarded() {
 	if m != nil {
@@ -50,11 +75,18 @@ func (m *memo) discarded() {
 	}
 }
 
+// lookup answers from memory when it can: (value, true), with a nil value for absent.
 func (m *memo) lookup(k []byte) ([]byte, bool) {
 	if v, ok := m.written[string(k)]; ok {
 		return v, true
 	}
-	return m.hot.Get(k)
+	if v, ok := m.hot.Get(k); ok {
+		return v, true
+	}
+	if !m.stored.MayHold(k[len(statePrefix):]) {
+		return nil, true // never written
+	}
+	return nil, false
 }
 
 // get loads key k into a state via decode; false when absent.
@@ -100,6 +132,7 @@ func (t tx) remember(k, v []byte) {
 func (t tx) wrote(k, v []byte) {
 	if t.memo != nil {
 		t.memo.written[string(k)] = v
+		t.memo.stored.Add(k[len(statePrefix):])
 	}
 }
 

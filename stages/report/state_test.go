@@ -1,14 +1,20 @@
 package report
 
 import (
+	"fmt"
 	"testing"
+
+	"github.com/wapipe/wapipe/internal/keyfilter"
 )
 
 // A write is served from memory only once its transaction committed: a discarded
 // transaction's state must never reach a later event.
 func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	db := openDB(t)
-	m := newMemo()
+	m, err := newMemo(db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	k := key(pfxMsg, "t1", "wamid.1")
 	read := func() (string, bool) {
 		txn := db.NewTransaction(false)
@@ -54,4 +60,47 @@ func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	if v, found := read(); found {
 		t.Fatalf("a deleted state was served: %q", v)
 	}
+}
+
+// The filter of stored keys never hides state: not state stored before the builder started
+// (a restart), and not while keys pour in past its capacity and it is reloaded.
+func TestMemoNeverHidesStoredState(t *testing.T) {
+	defer func(n uint) { keyfilter.MinKeys = n }(keyfilter.MinKeys)
+	keyfilter.MinKeys = 16
+	db := openDB(t)
+	before, err := New(db, Config{Deferred: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := func(i int) []byte { return key(pfxLead, "t1", fmt.Sprint("c", i), "AD") }
+	write := func(b *Builder, from, to int) {
+		for i := from; i < to; i++ {
+			if err := b.update(func(txn tx) error { return txn.set(k(i), []byte{formatV1, byte(i)}) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(before, 0, 100)
+	after, err := New(db, Config{Deferred: true}) // a restart: the filter comes from Badger
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll := func(n int) {
+		for i := 0; i < n; i++ {
+			var got []byte
+			err := after.update(func(txn tx) error {
+				_, err := txn.get(k(i), func(b []byte) error { got = b; return nil })
+				return err
+			})
+			if err != nil || len(got) != 2 || got[1] != byte(i) {
+				t.Fatalf("state %d: got %v, %v", i, got, err)
+			}
+		}
+	}
+	readAll(100)
+	write(after, 100, 400) // past the filter's capacity: reloaded on the way
+	readAll(400)
 }

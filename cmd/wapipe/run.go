@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/segmentio/kafka-go"
@@ -234,14 +233,10 @@ func openState(dir string) (*badger.DB, error) {
 		return nil, err
 	}
 	// Sized for a bounded footprint whatever the contact count (issue 5, 7): two 16 MB
-	// memtables, 16 MB of index cache, two compactors (each holds table builders in memory
-	// while it works). No compression: a Snappy table builder holds every block twice (raw
-	// and compressed) in Go's heap, and compressed tables need a block cache of decompressed
-	// copies; uncompressed blocks are read straight from the mmapped tables. Tables written
-	// compressed by an older worker stay readable (the manifest records each table's
-	// compression). Values over 1 KB go to the value log.
+	// memtables, 24 MB of block and 16 MB of index cache, two compactors (each holds
+	// table builders in memory while it works). Values over 1 KB go to the value log.
 	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
-		WithMemTableSize(16 << 20).WithNumMemtables(2).WithCompression(options.None).WithBlockCacheSize(0).WithIndexCacheSize(16 << 20).
+		WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(24 << 20).WithIndexCacheSize(16 << 20).
 		WithNumCompactors(2).WithNumLevelZeroTables(3).WithNumLevelZeroTablesStall(8).
 		WithValueThreshold(1 << 10).WithMetricsEnabled(false)
 	db, err := badger.Open(opts)

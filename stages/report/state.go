@@ -55,7 +55,8 @@ func (m *memo) committed() {
 }
 
 // reloadIfFull rebuilds the filter of stored keys once it holds more than it was sized for.
-// It runs after a commit, when Badger has every key the filter was told of.
+// It runs after a commit, when Badger has every key the filter was told of. The reload scans
+// every state key while the report stage waits; the room doubles each time, so it is rare.
 func (m *memo) reloadIfFull(db *badger.DB) error {
 	if m == nil || !m.stored.Full() {
 		return nil

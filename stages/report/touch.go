@@ -1,7 +1,5 @@
 package report
 
-import ()
-
 // touch is one ad click of a contact: an inbound message with a referral.
 type touch struct {
 	ad, clid string

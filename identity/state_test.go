@@ -15,10 +15,11 @@ import (
 // rowKey is the ReplacingMergeTree key of an identities or contact_keys row.
 func rowKey(r model.Row) string {
 	v := r.Values()
+	s := func(i int) string { return *v[i].(*string) }
 	if r.Table() == "identities" {
-		return fmt.Sprint("identities|", v[0], "|", v[1])
+		return fmt.Sprint("identities|", s(0), "|", s(1))
 	}
-	return fmt.Sprint("contact_keys|", v[0], "|", v[1], "|", v[2])
+	return fmt.Sprint("contact_keys|", s(0), "|", s(1), "|", s(2))
 }
 
 // rowString prints a row's values with pointers followed.

@@ -1,9 +1,10 @@
 package model
 
-import "time"
-
 // Row is one row for one ClickHouse table. Values are in the order of the table's
-// column list, so a sink can append them without reflection.
+// column list, so a sink can append them without reflection. Values are pointers into the
+// row wherever the column takes one (boxing a pointer allocates nothing, boxing a string or
+// an int64 does): *string for String, *int64 Unix seconds for DateTime (nil: NULL), *uint32
+// and *uint64 for counts and versions. They stay valid while the row does.
 type Row interface {
 	Table() string
 	Values() []any
@@ -26,11 +27,9 @@ var WhoColumns = []string{"contact_id", "bsuid", "username", "phone", "phone_sou
 // appendValues appends the Who columns to v. Rows build their values into one slice of the
 // table's exact width: the sink calls Values once per row, millions of times a run, and a
 // second slice for Who plus the regrowth of the first were a fifth of its allocations.
-func (w Who) appendValues(v []any) []any {
-	return append(v, w.ContactID, w.BSUID, w.Username, w.Phone, w.PhoneSource, w.ProfileName)
+func (w *Who) appendValues(v []any) []any {
+	return append(v, &w.ContactID, &w.BSUID, &w.Username, w.Phone, &w.PhoneSource, &w.ProfileName)
 }
-
-func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
 // ChatRow is one message in either direction, with its latest status.
 type ChatRow struct {
@@ -51,9 +50,9 @@ var ChatColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "me
 
 func (r *ChatRow) Table() string { return "chat_report" }
 func (r *ChatRow) Values() []any {
-	v := append(make([]any, 0, len(ChatColumns)), r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, r.Direction,
-		r.MessageType, r.Status, unix(r.SentAt), unix(r.StatusAt), r.ErrorCode, r.AdSourceID, r.CtwaClid)
-	return append(r.Who.appendValues(v), r.Version)
+	v := append(make([]any, 0, len(ChatColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.MessageID, &r.Direction,
+		&r.MessageType, &r.Status, &r.SentAt, &r.StatusAt, r.ErrorCode, r.AdSourceID, r.CtwaClid)
+	return append(r.Who.appendValues(v), &r.Version)
 }
 
 // UsageRow is one outbound message that carried pricing.
@@ -74,9 +73,9 @@ var UsageColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "m
 
 func (r *UsageRow) Table() string { return "package_usage_report" }
 func (r *UsageRow) Values() []any {
-	v := append(make([]any, 0, len(UsageColumns)), r.Tenant, r.WABA, r.PhoneNumberID, r.MessageID, unix(r.BilledAt),
-		r.PricingModel, r.PricingType, r.Category, r.Billable, r.ConversationID, r.ConversationOrigin, r.AdSourceID)
-	return append(r.Who.appendValues(v), r.Version)
+	v := append(make([]any, 0, len(UsageColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.MessageID, &r.BilledAt,
+		&r.PricingModel, &r.PricingType, &r.Category, r.Billable, r.ConversationID, r.ConversationOrigin, r.AdSourceID)
+	return append(r.Who.appendValues(v), &r.Version)
 }
 
 // VoiceRow is one call with its latest status.
@@ -95,17 +94,9 @@ var VoiceColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "c
 
 func (r *VoiceRow) Table() string { return "voice_report" }
 func (r *VoiceRow) Values() []any {
-	v := append(make([]any, 0, len(VoiceColumns)), r.Tenant, r.WABA, r.PhoneNumberID, r.CallID, r.Direction, r.Status,
-		optTime(r.StartedAt), optTime(r.EndedAt), r.DurationSeconds, unix(r.EventAt))
-	return append(r.Who.appendValues(v), r.Version)
-}
-
-func optTime(s *int64) *time.Time {
-	if s == nil {
-		return nil
-	}
-	t := unix(*s)
-	return &t
+	v := append(make([]any, 0, len(VoiceColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.CallID, &r.Direction,
+		&r.Status, r.StartedAt, r.EndedAt, &r.DurationSeconds, &r.EventAt)
+	return append(r.Who.appendValues(v), &r.Version)
 }
 
 // LeadRow is one (tenant, contact, ad) lead.
@@ -128,11 +119,11 @@ var LeadColumns = append([]string{"tenant_id", "contact_id", "ad_source_id", "so
 
 func (r *LeadRow) Table() string { return "leads" }
 func (r *LeadRow) Values() []any {
-	v := append(make([]any, 0, len(LeadColumns)), r.Tenant, r.Who.ContactID, r.AdSourceID, r.SourceType, r.SourceURL,
-		r.Headline, r.MediaType, r.CtwaClid, r.FirstMessageID, unix(r.FirstTouchAt), unix(r.LastTouchAt), r.Touches,
-		r.PhoneNumberID)
-	w := r.Who
-	return append(append(v, w.BSUID, w.Username, w.Phone, w.PhoneSource, w.ProfileName), r.Version) // contact_id is second
+	v := append(make([]any, 0, len(LeadColumns)), &r.Tenant, &r.Who.ContactID, &r.AdSourceID, &r.SourceType,
+		&r.SourceURL, &r.Headline, &r.MediaType, &r.CtwaClid, &r.FirstMessageID, &r.FirstTouchAt, &r.LastTouchAt,
+		&r.Touches, &r.PhoneNumberID)
+	w := &r.Who
+	return append(append(v, &w.BSUID, &w.Username, w.Phone, &w.PhoneSource, &w.ProfileName), &r.Version) // contact_id is second
 }
 
 // IdentityRow is one contact as the identity store knows it now.
@@ -151,8 +142,8 @@ var IdentityColumns = []string{"tenant_id", "contact_id", "bsuid", "parent_bsuid
 
 func (r *IdentityRow) Table() string { return "identities" }
 func (r *IdentityRow) Values() []any {
-	return []any{r.Tenant, r.ContactID, r.BSUID, r.ParentBSUID, r.Phone, r.Username, r.Profile, r.Country,
-		r.PhoneSource, unix(r.FirstSeen), unix(r.LastSeen), r.MergedInto, r.Version}
+	return []any{&r.Tenant, &r.ContactID, r.BSUID, r.ParentBSUID, r.Phone, r.Username, r.Profile, &r.Country,
+		&r.PhoneSource, &r.FirstSeen, &r.LastSeen, &r.MergedInto, &r.Version}
 }
 
 // ContactKeyRow maps one identifier ever seen to its contact.
@@ -166,7 +157,7 @@ var ContactKeyColumns = []string{"tenant_id", "key_type", "key_value", "contact_
 
 func (r *ContactKeyRow) Table() string { return "contact_keys" }
 func (r *ContactKeyRow) Values() []any {
-	return []any{r.Tenant, r.KeyType, r.KeyValue, r.ContactID, unix(r.FirstSeen), unix(r.LastSeen), r.Version}
+	return []any{&r.Tenant, &r.KeyType, &r.KeyValue, &r.ContactID, &r.FirstSeen, &r.LastSeen, &r.Version}
 }
 
 // Columns returns the column list of a table, in Values order.

@@ -30,7 +30,8 @@ func (c *Client) insertQuery(table string) (string, error) {
 
 // values checks that r belongs to table, has one value per column and that its times fit a DateTime,
 // and returns its values. clickhouse-go wraps a time outside 1970..2106 around silently (a timestamp in
-// milliseconds would land in some other year), so such a row is refused here instead.
+// milliseconds would land in some other year), so such a row is refused here instead. Times come as
+// Unix seconds (*int64, model.Row) or as time.Time.
 func values(table string, r model.Row, cols []string) ([]any, error) {
 	if r.Table() != table {
 		return nil, fmt.Errorf("row of table %s in an insert into %s", r.Table(), table)
@@ -40,12 +41,26 @@ func values(table string, r model.Row, cols []string) ([]any, error) {
 		return nil, fmt.Errorf("%d values for %d columns of %s", len(v), len(cols), table)
 	}
 	for i, x := range v {
-		t, ok := x.(time.Time)
-		if p, isPtr := x.(*time.Time); isPtr && p != nil {
-			t, ok = *p, true
+		var sec int64
+		switch t := x.(type) {
+		case *int64:
+			if t == nil {
+				continue
+			}
+			sec = *t
+		case time.Time:
+			sec = t.Unix()
+		case *time.Time:
+			if t == nil {
+				continue
+			}
+			sec = t.Unix()
+		default:
+			continue
 		}
-		if ok && (t.Unix() < 0 || t.Unix() > math.MaxUint32) {
-			return nil, fmt.Errorf("column %s: %s is outside DateTime's range", cols[i], t.Format(time.RFC3339))
+		if sec < 0 || sec > math.MaxUint32 {
+			return nil, fmt.Errorf("column %s: %s is outside DateTime's range", cols[i],
+				time.Unix(sec, 0).UTC().Format(time.RFC3339))
 		}
 	}
 	return v, nil

@@ -129,7 +129,7 @@ func keep[R interface{ Values() []any }](tb testing.TB, m map[string]R, k string
 		return
 	}
 	ov := old.Values()
-	switch oldVer := ov[len(ov)-1].(uint64); {
+	switch oldVer := *ov[len(ov)-1].(*uint64); {
 	case ver < oldVer:
 		tb.Errorf("%s: version went down %x -> %x: FINAL would keep the stale row", k, oldVer, ver)
 	case ver == oldVer && !reflect.DeepEqual(ov, r.Values()):

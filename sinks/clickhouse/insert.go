@@ -30,8 +30,7 @@ func (c *Client) insertQuery(table string) (string, error) {
 
 // values checks that r belongs to table, has one value per column and that its times fit a DateTime,
 // and returns its values. clickhouse-go wraps a time outside 1970..2106 around silently (a timestamp in
-// milliseconds would land in some other year), so such a row is refused here instead. Times come as
-// Unix seconds (*int64, model.Row) or as time.Time.
+// milliseconds would land in some other year), so such a row is refused here instead.
 func values(table string, r model.Row, cols []string) ([]any, error) {
 	if r.Table() != table {
 		return nil, fmt.Errorf("row of table %s in an insert into %s", r.Table(), table)
@@ -41,26 +40,10 @@ func values(table string, r model.Row, cols []string) ([]any, error) {
 		return nil, fmt.Errorf("%d values for %d columns of %s", len(v), len(cols), table)
 	}
 	for i, x := range v {
-		var sec int64
-		switch t := x.(type) {
-		case *int64:
-			if t == nil {
-				continue
-			}
-			sec = *t
-		case time.Time:
-			sec = t.Unix()
-		case *time.Time:
-			if t == nil {
-				continue
-			}
-			sec = t.Unix()
-		default:
-			continue
-		}
-		if sec < 0 || sec > math.MaxUint32 {
+		// DateTime values are *int64 Unix seconds (model.Row); no other column takes an *int64.
+		if sec, ok := x.(*int64); ok && sec != nil && (*sec < 0 || *sec > math.MaxUint32) {
 			return nil, fmt.Errorf("column %s: %s is outside DateTime's range", cols[i],
-				time.Unix(sec, 0).UTC().Format(time.RFC3339))
+				time.Unix(*sec, 0).UTC().Format(time.RFC3339))
 		}
 	}
 	return v, nil

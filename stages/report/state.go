@@ -94,7 +94,10 @@ func (m *memo) lookup(k []byte) ([]byte, bool) {
 func (t tx) get(k []byte, decode func([]byte) error) (bool, error) {
 	if t.memo != nil {
 		if v, ok := t.memo.lookup(k); ok {
-			return v != nil, decodeIf(v, decode)
+			if v == nil {
+				return false, nil
+			}
+			return true, decode(v)
 		}
 	}
 	item, err := t.txn.Get(k)
@@ -115,13 +118,6 @@ func (t tx) get(k []byte, decode func([]byte) error) (bool, error) {
 	}
 	t.remember(k, v)
 	return true, decode(v)
-}
-
-func decodeIf(v []byte, decode func([]byte) error) error {
-	if v == nil {
-		return nil
-	}
-	return decode(v)
 }
 
 func (t tx) remember(k, v []byte) {

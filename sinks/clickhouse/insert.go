@@ -61,19 +61,21 @@ func (c *Client) Insert(ctx context.Context, table string, rows []model.Row) (er
 	if err != nil {
 		return err
 	}
-	batch, err := c.conn.PrepareBatch(ctx, query)
+	cols := model.Columns(table)
+	vals := make([][]any, len(rows))
+	for i, r := range rows {
+		if vals[i], err = values(table, r, cols); err != nil {
+			return &RowError{Index: i, Err: err}
+		}
+	}
+	batch, err := c.prepareSized(ctx, query, stringSizes(cols, vals))
 	if err != nil {
 		return err
 	}
 	// Releases the connection when we stop early; a no-op after Send.
 	defer func() { _ = batch.Abort() }()
-	cols := model.Columns(table)
-	for i, r := range rows {
-		v, err := values(table, r, cols)
-		if err == nil {
-			err = batch.Append(v...)
-		}
-		if err != nil {
+	for i, v := range vals {
+		if err := batch.Append(v...); err != nil {
 			return &RowError{Index: i, Err: err}
 		}
 	}

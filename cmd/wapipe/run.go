@@ -178,7 +178,7 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 			u.Reject("decode", fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
 			return
 		}
-		events, invalid, err := dec.Decode(u.Rec.Value)
+		events, invalid, err := dec.DecodeOwned(u.Rec.Value) // the record owns its value (kafka-go allocates each)
 		if err != nil {
 			u.Reject("decode", err.Error())
 			return

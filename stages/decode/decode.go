@@ -25,6 +25,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/bytedance/sonic"
 	"github.com/wapipe/wapipe/model"
@@ -99,17 +100,26 @@ var fast = sonic.Config{ValidateString: true}.Froze()
 // caller may reuse body afterwards; the copy lives as long as any of its events.
 // Escaped strings in the body are the exception: they are decoded into copies.
 func (d *Decoder) Decode(body []byte) (events []model.Event, invalid []model.Invalid, err error) {
+	return d.decode(string(body))
+}
+
+// DecodeOwned is Decode without the copy: the events' strings share body itself,
+// so body must never change afterwards. A Kafka record's value qualifies: the fetch
+// allocates it for that record alone, and the worker only reads it (dead letters
+// quote it). It saves a copy of every body, about 4% of the bytes the worker allocates.
+func (d *Decoder) DecodeOwned(body []byte) (events []model.Event, invalid []model.Invalid, err error) {
+	return d.decode(unsafe.String(unsafe.SliceData(body), len(body)))
+}
+
+func (d *Decoder) decode(buf string) (events []model.Event, invalid []model.Invalid, err error) {
 	d.stats.bodies.Add(1)
 	// JSON must be UTF-8 (RFC 8259), and a report column holding broken text is worse
-	// than a dead letter that says where it broke. utf8.Valid runs at memory speed on
-	// the ASCII that webhooks mostly are.
-	if !utf8.Valid(body) {
+	// than a dead letter that says where it broke. utf8.ValidString runs at memory speed
+	// on the ASCII that webhooks mostly are.
+	if !utf8.ValidString(buf) {
 		d.stats.rejected.Add(1)
-		return nil, nil, &BodyError{fmt.Sprintf("body is not valid UTF-8 (first bad byte at offset %d)", badUTF8(body))}
+		return nil, nil, &BodyError{fmt.Sprintf("body is not valid UTF-8 (first bad byte at offset %d)", badUTF8(buf))}
 	}
-	// One copy, as a string: sonic reads strings without copying them again,
-	// so the events share it and never alias the caller's buffer.
-	buf := string(body)
 	b := builder{d: d}
 	var w schemas.Webhook
 	if fast.UnmarshalFromString(buf, &w) == nil {
@@ -136,9 +146,9 @@ func (d *Decoder) Decode(body []byte) (events []model.Event, invalid []model.Inv
 }
 
 // badUTF8 returns the offset of the first byte that is not valid UTF-8.
-func badUTF8(b []byte) int {
+func badUTF8(b string) int {
 	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
+		r, n := utf8.DecodeRuneInString(b[i:])
 		if r == utf8.RuneError && n <= 1 {
 			return i
 		}

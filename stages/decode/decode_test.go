@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/wapipe/wapipe/schemas"
 )
@@ -162,5 +163,33 @@ func TestConcurrentDecode(t *testing.T) {
 	wg.Wait()
 	if got := d.Stats().Bodies; got != uint64(4*len(inputs)) {
 		t.Errorf("bodies = %d", got)
+	}
+}
+
+// DecodeOwned reads every example exactly as Decode does, only without copying the body: its events'
+// strings point into the body itself.
+func TestDecodeOwnedAgreesWithDecode(t *testing.T) {
+	inputs, _ := filepath.Glob(filepath.Join(webhookDir, "*.json"))
+	if len(inputs) == 0 {
+		t.Fatal("no examples in " + webhookDir)
+	}
+	d := New(Config{TenantOf: testTenants})
+	for _, in := range inputs {
+		body, _ := os.ReadFile(in)
+		events, invalid, err := d.Decode(body)
+		ownedEvents, ownedInvalid, ownedErr := d.DecodeOwned(body)
+		if !reflect.DeepEqual(err, ownedErr) || !reflect.DeepEqual(events, ownedEvents) || !reflect.DeepEqual(invalid, ownedInvalid) {
+			t.Errorf("%s: DecodeOwned differs\nDecode      %+v %v %v\nDecodeOwned %+v %v %v", in, events, invalid, err, ownedEvents, ownedInvalid, ownedErr)
+		}
+	}
+	body, _ := os.ReadFile(filepath.Join(webhookDir, "inbound-text-phone-and-bsuid.json"))
+	events, _, err := d.DecodeOwned(body)
+	if err != nil || len(events) != 1 {
+		t.Fatal(err)
+	}
+	id := events[0].User.BSUID
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(body)))
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(id))); p < start || p >= start+uintptr(len(body)) {
+		t.Errorf("BSUID %q was copied out of the body", id)
 	}
 }

@@ -45,8 +45,9 @@ func printReport(c config, m *measured) {
 	if m.chPID == 0 {
 		fmt.Printf("             (ClickHouse CPU not measured: no live pid in %q)\n", c.chPIDFile)
 	}
-	fmt.Printf("memory       worker peak RSS %.0f MB (VmHWM), RSS %.0f MB at the end, Go heap in use %.0f MB, %0.f GC cycles\n",
-		float64(m.peakRSSKB)/1024, float64(m.rssKB)/1024, m.final.sum("go_memstats_heap_inuse_bytes", nil)/(1<<20),
+	fmt.Printf("memory       worker peak RSS %.0f MB (VmHWM), RSS %.0f MB at the end (%.0f anonymous, %.0f mapped files), Go heap in use %.0f MB, %0.f GC cycles\n",
+		float64(m.peakRSSKB)/1024, float64(m.rssKB)/1024, float64(m.rssAnonKB)/1024, float64(m.rssFileKB)/1024,
+		m.final.sum("go_memstats_heap_inuse_bytes", nil)/(1<<20),
 		m.final.sum("go_gc_duration_seconds_count", nil))
 
 	b, r, f := m.final.histogram("wapipe_batch_records", nil), m.final.histogram("wapipe_batch_rows", nil), m.final.histogram("wapipe_batch_flush_seconds", nil)

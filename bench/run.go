@@ -37,6 +37,7 @@ type measured struct {
 	workerCPU, brokerCPU, chCPU time.Duration
 	chPID                       int
 	peakRSSKB, rssKB            int64
+	rssAnonKB, rssFileKB        int64 // of rssKB: the process's own memory, and mapped files (Badger's tables)
 	timeline                    []point
 	final                       scrape
 	checks                      []checkResult
@@ -177,6 +178,8 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 			m.workerCPU = procCPU(w.pid())
 			m.peakRSSKB, _ = memKB(w.pid(), "VmHWM")
 			m.rssKB, _ = memKB(w.pid(), "VmRSS")
+			m.rssAnonKB, _ = memKB(w.pid(), "RssAnon")
+			m.rssFileKB, _ = memKB(w.pid(), "RssFile")
 			m.brokerCPU, m.chCPU = selfCPU()-self0, procCPU(m.chPID)-ch0
 			m.final, _ = getScrape(w.http)
 		}

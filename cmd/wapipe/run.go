@@ -235,10 +235,15 @@ func openState(dir string) (*badger.DB, error) {
 	// Sized for a bounded footprint whatever the contact count (issue 5, 7): two 16 MB
 	// memtables, 24 MB of block and 16 MB of index cache, two compactors (each holds
 	// table builders in memory while it works). Values over 1 KB go to the value log.
+	// Tables are 2 MB on every level (Badger doubles them per level by default): a compaction
+	// holds each table it builds in memory, and Badger keeps up to eight spent builders for
+	// reuse, so with a million contacts the doubled tables alone kept 370 MB of heap live and
+	// the GC running without pause (bench/RESULTS.md).
 	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
 		WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(24 << 20).WithIndexCacheSize(16 << 20).
 		WithNumCompactors(2).WithNumLevelZeroTables(3).WithNumLevelZeroTablesStall(8).
 		WithValueThreshold(1 << 10).WithMetricsEnabled(false)
+	opts.TableSizeMultiplier = 1
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, err)

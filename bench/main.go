@@ -41,6 +41,7 @@ type config struct {
 	maxInFlightMB, batchRows                int
 	batchAge, timeout                       time.Duration
 	rssBudgetMB                             int
+	cgroupMB                                int
 	cpuProfile, memProfile                  string
 	profileSeconds                          int
 	maxMessageBytes                         int
@@ -66,6 +67,7 @@ func main() {
 	flag.DurationVar(&c.batchAge, "batch-age", time.Second, "the worker's --batch-age")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up when the worker has not committed everything by then")
 	flag.IntVar(&c.rssBudgetMB, "rss-budget-mb", 512, "worker peak RSS target; exceeding it is reported, not fatal")
+	flag.IntVar(&c.cgroupMB, "cgroup-memory-mb", 0, "run the worker in a memory cgroup of this many MB, as a container limit does (needs root; 0: no limit)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "save a CPU profile of the worker taken during the run to this file")
 	flag.StringVar(&c.memProfile, "memprofile", "", "save the worker's allocation profile (allocs, taken when all is committed) to this file")
 	flag.IntVar(&c.profileSeconds, "profile-seconds", 20, "length of the CPU profile, started when the first batch is durable")

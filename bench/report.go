@@ -29,6 +29,10 @@ func printReport(c config, m *measured) {
 	fmt.Println()
 	fmt.Printf("webhooks %d (%d duplicates), %.0f MB of bodies, %d partitions, %d expected contacts\n",
 		m.pre.exp.Bodies, m.pre.exp.Duplicates, float64(m.pre.bytes)/1e6, c.partitions, m.pre.exp.Contacts)
+	if m.cgroup != nil {
+		fmt.Printf("cgroup       the worker ran in a memory cgroup of %d MB: peak usage %.0f MB (its memory and the page cache charged to it), %d OOM kills\n",
+			c.cgroupMB, m.cgroupPeakMB, m.oomKills)
+	}
 	if m.wall == 0 {
 		fmt.Println("the run did not complete: no figures")
 		return

@@ -38,6 +38,9 @@ type measured struct {
 	chPID                       int
 	peakRSSKB, rssKB            int64
 	rssAnonKB, rssFileKB        int64 // of rssKB: the process's own memory, and mapped files (Badger's tables)
+	cgroup                      *memCgroup
+	cgroupPeakMB                float64
+	oomKills                    int
 	timeline                    []point
 	final                       scrape
 	checks                      []checkResult
@@ -116,13 +119,22 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 
 	m.chPID = readPIDFile(c.chPIDFile)
 	ch0, self0 := procCPU(m.chPID), selfCPU()
-	w, err := startWorker(c, brokers, dir, group)
+	if c.cgroupMB > 0 {
+		if m.cgroup, err = newMemCgroup(c.cgroupMB); err != nil {
+			return err
+		}
+	}
+	w, err := startWorker(c, brokers, dir, group, m.cgroup)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err := w.stop(60 * time.Second); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: worker stop:", err)
+		}
+		if m.cgroup != nil {
+			m.cgroupPeakMB, m.oomKills = m.cgroup.peakMB(), m.cgroup.oomKills()
+			m.cgroup.remove()
 		}
 	}()
 	fmt.Printf("worker pid %d started (http %s)\n", w.pid(), w.http)

@@ -42,7 +42,8 @@ func freeAddr() (string, error) {
 }
 
 // startWorker runs the worker with its state in dir/state and its log in dir/worker.log.
-func startWorker(c config, brokers, dir, group string) (*worker, error) {
+// With a cgroup, the worker runs inside it from its first instruction.
+func startWorker(c config, brokers, dir, group string, cgroup *memCgroup) (*worker, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -53,10 +54,14 @@ func startWorker(c config, brokers, dir, group string) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.cmd = exec.Command(c.binary, "run", "--brokers", brokers, "--clickhouse", c.clickhouse,
+	argv := []string{c.binary, "run", "--brokers", brokers, "--clickhouse", c.clickhouse,
 		"--database", c.database, "--group", group, "--state-dir", stateDir, "--listen", addr,
 		"--log-level", "warn", "--max-in-flight-mb", strconv.Itoa(c.maxInFlightMB),
-		"--batch-rows", strconv.Itoa(c.batchRows), "--batch-age", c.batchAge.String())
+		"--batch-rows", strconv.Itoa(c.batchRows), "--batch-age", c.batchAge.String()}
+	if cgroup != nil {
+		argv = cgroup.enter(argv)
+	}
+	w.cmd = exec.Command(argv[0], argv[1:]...)
 	w.cmd.Stdout, w.cmd.Stderr = log, log
 	w.started = time.Now()
 	if err := w.cmd.Start(); err != nil {

@@ -17,7 +17,7 @@ import (
 // counts in the worker's RSS for as long as the kernel has memory to spare; on a 24 GB machine it
 // never needs to reclaim them, and VmHWM grows with the size of the state on disk. Under a limit
 // the kernel reclaims those file pages first and kills the process only when its own memory does
-// not fit, so a run that completes under --memory-limit-mb shows the worker fits in that much.
+// not fit, so a run that completes under --cgroup-memory-mb shows the worker fits in that much.
 type memCgroup struct {
 	dir string
 	v2  bool

@@ -237,7 +237,7 @@ func openState(dir string) (*badger.DB, error) {
 	// table builders in memory while it works). Values over 1 KB go to the value log.
 	// Tables are 2 MB on every level (Badger doubles them per level by default): a compaction
 	// holds each table it builds in memory, and Badger keeps up to eight spent builders for
-	// reuse, so with a million contacts the doubled tables alone kept 370 MB of heap live and
+	// reuse, so with a million contacts the doubled tables alone kept 385 MB of heap live and
 	// the GC running without pause (bench/RESULTS.md).
 	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
 		WithMemTableSize(16 << 20).WithNumMemtables(2).WithBlockCacheSize(24 << 20).WithIndexCacheSize(16 << 20).

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/segmentio/kafka-go"
@@ -226,31 +224,6 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 	}
 	log.Info("rewrote the rows of contacts a stop left behind", "contacts", len(refs), "rows", len(rows))
 	return ids.ForgetDirty()
-}
-
-func openState(dir string) (*badger.DB, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	// Sized for a bounded footprint whatever the contact count (issue 5, 7): two 8 MB
-	// memtables, 24 MB of block and 16 MB of index cache, two compactors (each holds
-	// table builders in memory while it works). Values over 1 KB go to the value log.
-	// A level-0 table is a whole memtable built in memory, so 8 MB memtables halve those
-	// builders too; with 1.1M contacts that ran a quarter fewer GC cycles than 16 MB.
-	// Tables are 2 MB on every level (Badger doubles them per level by default): a compaction
-	// holds each table it builds in memory, and Badger keeps up to eight spent builders for
-	// reuse, so with a million contacts the doubled tables alone kept 385 MB of heap live and
-	// the GC running without pause (bench/RESULTS.md).
-	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
-		WithMemTableSize(8 << 20).WithNumMemtables(2).WithBlockCacheSize(24 << 20).WithIndexCacheSize(16 << 20).
-		WithNumCompactors(2).WithNumLevelZeroTables(3).WithNumLevelZeroTablesStall(8).
-		WithValueThreshold(1 << 10).WithMetricsEnabled(false)
-	opts.TableSizeMultiplier = 1
-	db, err := badger.Open(opts)
-	if err != nil {
-		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, err)
-	}
-	return db, nil
 }
 
 // migrateWithRetry applies migrations, waiting for ClickHouse to come up (as it may in a

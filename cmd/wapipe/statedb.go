@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// memTableSize is the size of the worker's Badger memtables. A level-0 table is a whole
+// memtable built in memory, so 8 MB memtables halve those builders too: with 1.1M contacts
+// that ran a quarter fewer GC cycles than 16 MB (bench/RESULTS.md).
+const memTableSize = 8 << 20
+
+// openState opens the worker's Badger state in dir, creating it the first time.
+func openState(dir string) (*badger.DB, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := flushLargerMemtables(dir); err != nil {
+		return nil, fmt.Errorf("open state in %s: %w", dir, err)
+	}
+	db, err := badger.Open(stateOptions(dir, memTableSize))
+	if err != nil {
+		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, err)
+	}
+	return db, nil
+}
+
+// stateOptions are sized for a bounded footprint whatever the contact count (issue 5, 7):
+// two memtables, 24 MB of block and 16 MB of index cache, two compactors (each holds table
+// builders in memory while it works). Values over 1 KB go to the value log. Tables are 2 MB
+// on every level (Badger doubles them per level by default): a compaction holds each table
+// it builds in memory, and Badger keeps up to eight spent builders for reuse, so with a
+// million contacts the doubled tables alone kept 385 MB of heap live and the GC running
+// without pause (bench/RESULTS.md).
+func stateOptions(dir string, memTable int64) badger.Options {
+	opts := badger.DefaultOptions(filepath.Clean(dir)).WithLogger(nil).
+		WithMemTableSize(memTable).WithNumMemtables(2).WithBlockCacheSize(24 << 20).WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2).WithNumLevelZeroTables(3).WithNumLevelZeroTablesStall(8).
+		WithValueThreshold(1 << 10).WithMetricsEnabled(false)
+	opts.TableSizeMultiplier = 1
+	return opts
+}
+
+// flushLargerMemtables empties the write-ahead memtable files that a worker with larger
+// memtables left behind when it stopped without closing (a crash, a kill). Badger replays
+// such a file into a memtable of today's size and fails ("Arena too small"), so the state
+// is opened once with the size the files were made for (Badger makes them twice the
+// memtable size) and closed, which writes them out as level-0 tables.
+func flushLargerMemtables(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	if err != nil {
+		return err
+	}
+	var largest int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			largest = max(largest, fi.Size())
+		}
+	}
+	if largest/2 <= memTableSize {
+		return nil
+	}
+	db, err := badger.Open(stateOptions(dir, largest/2))
+	if err != nil {
+		return fmt.Errorf("flush the memtables of %d MB left by an earlier worker: %w", largest>>21, err)
+	}
+	return db.Close()
+}

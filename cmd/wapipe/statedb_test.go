@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// A worker that ran with 16 MB memtables and was killed leaves them in its write-ahead files;
+// today's worker opens that state and finds every key, instead of Badger failing to replay
+// a 16 MB file into an 8 MB memtable.
+func TestStateLeftWithLargerMemtablesOpens(t *testing.T) {
+	const keys = 100_000 // about 11 MB: more than an 8 MB memtable holds, less than 16 MB
+	if dir := os.Getenv("WAPIPE_TEST_KILLED_WRITER"); dir != "" {
+		db, err := badger.Open(stateOptions(dir, 16<<20))
+		if err != nil {
+			panic(err)
+		}
+		for i := range keys {
+			if err := db.Update(func(txn *badger.Txn) error {
+				return txn.Set(fmt.Appendf(nil, "k%06d", i), make([]byte, 100))
+			}); err != nil {
+				panic(err)
+			}
+		}
+		os.Exit(0) // no Close: the keys are only in the memtable's write-ahead file
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestStateLeftWithLargerMemtablesOpens$")
+	cmd.Env = append(os.Environ(), "WAPIPE_TEST_KILLED_WRITER="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("writer: %v\n%s", err, out)
+	}
+	db, err := openState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	found := 0
+	_ = db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			found++
+		}
+		return nil
+	})
+	if found != keys {
+		t.Fatalf("found %d of the %d keys the killed worker wrote", found, keys)
+	}
+}

@@ -49,6 +49,20 @@ func values(table string, r model.Row, cols []string) ([]any, error) {
 	return v, nil
 }
 
+// rowValues checks and returns the values of every row, before anything is prepared: their string
+// sizes size the batch's columns. A row that fails its check is a *RowError.
+func rowValues(table string, rows []model.Row, cols []string) ([][]any, error) {
+	vals := make([][]any, len(rows))
+	for i, r := range rows {
+		v, err := values(table, r, cols)
+		if err != nil {
+			return nil, &RowError{Index: i, Err: err}
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
 // Insert writes rows, all of table, in one INSERT. It prepares a new batch on every call because a batch
 // that failed to send cannot be sent again. A row that cannot be encoded fails the call with a *RowError.
 func (c *Client) Insert(ctx context.Context, table string, rows []model.Row) (err error) {
@@ -62,11 +76,9 @@ func (c *Client) Insert(ctx context.Context, table string, rows []model.Row) (er
 		return err
 	}
 	cols := model.Columns(table)
-	vals := make([][]any, len(rows))
-	for i, r := range rows {
-		if vals[i], err = values(table, r, cols); err != nil {
-			return &RowError{Index: i, Err: err}
-		}
+	vals, err := rowValues(table, rows, cols)
+	if err != nil {
+		return err
 	}
 	batch, err := c.prepareSized(ctx, query, stringSizes(cols, vals))
 	if err != nil {

@@ -11,13 +11,9 @@ import (
 func TestStringColumnsAreSizedExactly(t *testing.T) {
 	for table, rows := range benchRows(50) {
 		cols := model.Columns(table)
-		vals := make([][]any, len(rows))
-		for i, r := range rows {
-			v, err := values(table, r, cols)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals[i] = v
+		vals, err := rowValues(table, rows, cols)
+		if err != nil {
+			t.Fatal(err)
 		}
 		sizes := stringSizes(cols, vals)
 		if len(sizes) == 0 {

@@ -58,6 +58,9 @@ func startWorker(c config, brokers, dir, group string, cgroup *memCgroup) (*work
 		"--database", c.database, "--group", group, "--state-dir", stateDir, "--listen", addr,
 		"--log-level", "warn", "--max-in-flight-mb", strconv.Itoa(c.maxInFlightMB),
 		"--batch-rows", strconv.Itoa(c.batchRows), "--batch-age", c.batchAge.String()}
+	if c.memoryLimitMB > 0 {
+		argv = append(argv, "--memory-limit-mb", strconv.Itoa(c.memoryLimitMB))
+	}
 	if cgroup != nil {
 		argv = cgroup.enter(argv)
 	}

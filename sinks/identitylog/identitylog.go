@@ -61,7 +61,9 @@ func (p *Publisher) Close() error { return p.w.Close() }
 func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
 	var refs []identity.ContactRef
 	var leads []report.LeadRef
-	seen := map[any]bool{}
+	// Typed sets: a map[any] boxed every key, an allocation for each identities row.
+	seenContact := map[identity.ContactRef]bool{}
+	seenLead := map[report.LeadRef]bool{}
 	for _, u := range batch {
 		if u.Rec.Replica {
 			continue
@@ -69,13 +71,13 @@ func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
 		for _, r := range u.Rows {
 			switch r := r.(type) {
 			case *model.IdentityRow:
-				if ref := (identity.ContactRef{Tenant: r.Tenant, ID: r.ContactID}); !seen[ref] {
-					seen[ref] = true
+				if ref := (identity.ContactRef{Tenant: r.Tenant, ID: r.ContactID}); !seenContact[ref] {
+					seenContact[ref] = true
 					refs = append(refs, ref)
 				}
 			case *model.LeadRow:
-				if ref := (report.LeadRef{Tenant: r.Tenant, Contact: r.ContactID, Ad: r.AdSourceID}); r.Touches > 0 && !seen[ref] {
-					seen[ref] = true
+				if ref := (report.LeadRef{Tenant: r.Tenant, Contact: r.ContactID, Ad: r.AdSourceID}); r.Touches > 0 && !seenLead[ref] {
+					seenLead[ref] = true
 					leads = append(leads, ref)
 				}
 			}

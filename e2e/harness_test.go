@@ -178,8 +178,11 @@ func (w *worker) alive() bool {
 }
 
 // ready reports the worker's /readyz status code (0 when it does not answer).
-func (w *worker) ready() int {
-	resp, err := http.Get("http://" + w.http + "/readyz")
+func (w *worker) ready() int { return w.get("/readyz") }
+
+// get reports the status code of a GET of path on the worker's HTTP (0 when it does not answer).
+func (w *worker) get(path string) int {
+	resp, err := http.Get("http://" + w.http + path)
 	if err != nil {
 		return 0
 	}

@@ -70,6 +70,32 @@ func TestClickHouseOutageLosesNothing(t *testing.T) {
 	w.stop(t)
 }
 
+// A worker started before ClickHouse is up answers /healthz and says on /readyz what it waits
+// for, then processes everything once ClickHouse comes; SIGTERM while it waits is a clean stop.
+func TestWorkerStartedBeforeClickHouseWaitsForIt(t *testing.T) {
+	addr, ctl := privateClickHouse(t)
+	t.Setenv("WAPIPE_TEST_CLICKHOUSE", addr)
+	e := newEnv(t, 1)
+	msgs, exp := generate(500, 13, 0)
+	e.produce(msgs)
+	ctl("stop")
+
+	w := e.startWorker(t.TempDir())
+	waitFor(t, 15*time.Second, "/readyz to answer 503 while ClickHouse is down", func() bool { return w.ready() == 503 })
+	if code := w.get("/healthz"); code != 200 {
+		t.Errorf("/healthz while waiting for ClickHouse: %d, want 200", code)
+	}
+	waiting := e.startWorker(t.TempDir())
+	waitFor(t, 15*time.Second, "a second waiting worker's /readyz", func() bool { return waiting.ready() == 503 })
+	waiting.stop(t) // exit status 0, or stop fails the test
+
+	ctl("start")
+	e.conn = e.connect()
+	e.expectReports(exp, 90*time.Second)
+	waitFor(t, 30*time.Second, "/readyz to say ready once ClickHouse is up", func() bool { return w.ready() == 200 })
+	w.stop(t)
+}
+
 // A body that is not JSON, one that is not a WhatsApp webhook, and a body with three messages of
 // which one is invalid: the first two are dead-lettered whole; the third yields two report rows
 // and one dead letter that names the invalid message; the worker keeps going.

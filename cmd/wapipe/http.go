@@ -49,6 +49,8 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 			if v := q.Get(kt); v != "" {
 				c, found, err := find(q.Get("tenant"), kt, v)
 				switch {
+				case errors.Is(err, errStarting):
+					http.Error(w, err.Error(), http.StatusServiceUnavailable)
 				case err != nil:
 					http.Error(w, err.Error(), http.StatusInternalServerError)
 				case !found:

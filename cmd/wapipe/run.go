@@ -59,7 +59,11 @@ func runCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return runWorker(ctx, c, t, prometheus.NewRegistry())
+	err := runWorker(ctx, c, t, prometheus.NewRegistry())
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil // stopped while starting (waiting for ClickHouse): nothing to drain, a clean stop
+	}
+	return err
 }
 
 // runWorker runs one worker until ctx ends, with its metrics on reg (the demo reads them).
@@ -77,6 +81,11 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st := newStartup("connecting to ClickHouse")
+	addr, err := serveHTTP(ctx, c.listen, reg, st.readiness, st.finder, log)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", c.listen, err)
+	}
 
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
 	if err != nil {
@@ -84,10 +93,12 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	}
 	defer ch.Close()
 	if t.migrate {
+		st.waitingFor("ClickHouse: applying migrations")
 		if err := migrateWithRetry(ctx, ch, log); err != nil {
 			return err
 		}
 	}
+	st.waitingFor("opening the state in " + c.stateDir)
 	db, err := openState(c.stateDir)
 	if err != nil {
 		return err
@@ -140,6 +151,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		}
 		defer publish.Close()
 	}
+	st.waitingFor("rewriting the rows of contacts a stop left behind")
 	if err := heal(ctx, proc, ids, sink, publish, log); err != nil {
 		return err
 	}
@@ -157,10 +169,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		}
 		return ch.Ping(rctx)
 	}
-	addr, err := serveHTTP(ctx, c.listen, reg, ready, lookupIn(ids), log)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", c.listen, err)
-	}
+	st.up(ready, lookupIn(ids))
 	log.Info("wapipe worker started", "worker", self, "identity_topic", t.identityTopic, "brokers", c.brokers, "topic", c.topic, "group", c.group,
 		"clickhouse", c.clickhouse, "database", c.database, "state_dir", c.stateDir, "http", addr)
 	err = runner.Run(ctx)
@@ -227,8 +236,11 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 }
 
 // migrateWithRetry applies migrations, waiting for ClickHouse to come up (as it may in a
-// fresh deployment where the worker starts first).
+// fresh deployment where the worker starts first) for as long as it takes, as the worker
+// waits for it mid-stream; /readyz says what it waits for. Errors that waiting cannot cure
+// (a bad migration, refused credentials) end the worker.
 func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, log *slog.Logger) error {
+	wait := time.Second
 	for attempt := 1; ; attempt++ {
 		applied, err := ch.Migrate(ctx)
 		if err == nil {
@@ -237,14 +249,15 @@ func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, log *slog.Logg
 			}
 			return nil
 		}
-		if !clickhouse.IsTransient(err) || attempt >= 30 {
+		if !clickhouse.IsTransient(err) {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		log.Warn("ClickHouse not ready; retrying migrations", "err", err)
-		sleepCtx(ctx, 2*time.Second)
+		log.Warn("ClickHouse not ready; retrying migrations", "attempt", attempt, "err", err)
+		sleepCtx(ctx, wait)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		wait = min(2*wait, 10*time.Second)
 	}
 }
 

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+)
+
+// errStarting is what /readyz and /v1/contacts answer (503) before the worker is up.
+var errStarting = errors.New("starting")
+
+// startup lets the worker's HTTP server answer from its first moment, not only once
+// ClickHouse, the state and the stages are ready: /healthz at once, /readyz with what the
+// worker still waits for, /v1/contacts once the identity store is open. An orchestrator
+// then sees a live worker waiting for ClickHouse rather than a port that refuses.
+type startup struct {
+	phase atomic.Pointer[string]
+	ready atomic.Pointer[readiness]
+	find  atomic.Pointer[contactFinder]
+}
+
+func newStartup(phase string) *startup {
+	s := &startup{}
+	s.waitingFor(phase)
+	return s
+}
+
+// waitingFor names what the worker waits for now.
+func (s *startup) waitingFor(what string) { s.phase.Store(&what) }
+
+// up hands the HTTP server the worker's own readiness and lookup.
+func (s *startup) up(ready readiness, find contactFinder) {
+	s.find.Store(&find)
+	s.ready.Store(&ready)
+}
+
+func (s *startup) readiness(ctx context.Context) error {
+	if r := s.ready.Load(); r != nil {
+		return (*r)(ctx)
+	}
+	return fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
+}
+
+func (s *startup) finder(tenant, keyType, value string) (any, bool, error) {
+	if f := s.find.Load(); f != nil {
+		return (*f)(tenant, keyType, value)
+	}
+	return nil, false, fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
+}

@@ -10,6 +10,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
+// maxBrokerMessageBytes is the embedded broker's message.max.bytes: room for Meta's largest
+// bodies (3 MB) with their headers, as a cluster taking WhatsApp webhooks must be configured.
+const maxBrokerMessageBytes = 8 << 20
+
 // startBroker starts kfake, the in-memory Kafka broker that speaks the real protocol, on
 // addr with the topics created. It is what the demo and tests use instead of a cluster.
 func startBroker(addr string, partitions int, dataDir string, topics ...string) (*kfake.Cluster, error) {
@@ -23,6 +27,8 @@ func startBroker(addr string, partitions int, dataDir string, topics ...string) 
 	}
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1), kfake.Ports(port), kfake.AllowAutoTopicCreation(),
+		// Meta sends bodies of up to 3 MB; Kafka's default message.max.bytes (1 MiB) would refuse them.
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(maxBrokerMessageBytes)}),
 		kfake.DefaultNumPartitions(partitions), kfake.SeedTopics(int32(partitions), topics...),
 		kfake.ListenFn(func(network, a string) (net.Listener, error) {
 			_, p, _ := net.SplitHostPort(a)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -29,7 +30,7 @@ var commandDocs = map[string]string{
 	"run":     "The worker: joins the consumer group, processes webhooks, writes ClickHouse, until SIGINT/SIGTERM,\nthen drains (stop fetching, flush, commit) and exits 0. Before it joins the group it reads the identity\ntopic (--identity-topic) to its end, so it resolves every contact as the other workers do.",
 	"migrate": "Creates or upgrades the ClickHouse database and tables. Idempotent; safe to run from every replica.",
 	"broker":  "An embedded Kafka broker for local use (in memory, real Kafka protocol), until stopped.",
-	"produce": "Sends webhook bodies to the topic: .json files (one body each), .ndjson (one body a line), or - for stdin.",
+	"produce": "Sends webhook bodies to the topic: .json files (one body each), .ndjson (one body a line), or - for stdin\n(one body when it is one JSON document, else one a line).",
 	"demo":    "Shows the whole job on this machine: embedded broker, a generated webhook stream, the worker and a local\nClickHouse, then a summary of the reports.",
 	"lookup":  "Finds a contact by --bsuid, --username or --phone and prints all its keys. Reads ClickHouse, or a running\nworker with --worker URL. Exit 1 when not found.",
 }
@@ -46,8 +47,14 @@ func main() {
 	}
 	name, args := os.Args[1], os.Args[2:]
 	if name == "help" || name == "-h" || name == "--help" {
-		if len(args) > 0 && commands[args[0]] != nil {
-			_ = commands[args[0]](context.Background(), []string{"-h"})
+		if len(args) > 0 {
+			cmd, ok := commands[args[0]]
+			if !ok {
+				fmt.Fprintf(os.Stderr, "wapipe: unknown command %q\n\n", args[0])
+				help(os.Stderr)
+				os.Exit(2)
+			}
+			_ = cmd(context.Background(), []string{"-h"})
 			return
 		}
 		help(os.Stdout)
@@ -80,16 +87,8 @@ func help(out *os.File) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(out, "  %-8s %s\n", n, firstLine(commandDocs[n]))
+		// Every line of the description, the later ones under the first, so none is cut off.
+		fmt.Fprintf(out, "  %-8s %s\n", n, strings.ReplaceAll(commandDocs[n], "\n", "\n           "))
 	}
 	fmt.Fprintln(out, "\n'wapipe help COMMAND' documents a command and its flags.")
-}
-
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,27 +51,41 @@ func produceCmd(ctx context.Context, args []string) error {
 func newProducer(brokers []string, topic string) *kafka.Writer {
 	return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
-		BatchBytes: 1 << 20, AllowAutoTopicCreation: true}
+		// Room for Meta's largest bodies (3 MB); the cluster's message.max.bytes has the last word.
+		BatchBytes: maxBrokerMessageBytes, AllowAutoTopicCreation: true}
 }
 
-// readBodies reads one body per .json file, one per line of .ndjson (or stdin).
+// readBodies reads one body per .json file and one per line of .ndjson. Stdin is read as
+// one body when it is one JSON document (a pretty-printed example piped in), else as NDJSON.
 func readBodies(name string) ([][]byte, error) {
-	var r io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
+	if name == "-" {
+		b, err := io.ReadAll(os.Stdin)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		r = f
-		if !strings.HasSuffix(name, ".ndjson") {
-			b, err := io.ReadAll(f)
-			return [][]byte{b}, err
+		if json.Valid(b) {
+			return [][]byte{b}, nil
 		}
+		return lines(bytes.NewReader(b))
 	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if !strings.HasSuffix(name, ".ndjson") {
+		b, err := io.ReadAll(f)
+		return [][]byte{b}, err
+	}
+	return lines(f)
+}
+
+// lines returns the non-blank lines of r, one body each (a line that is not JSON is sent
+// as it is: the worker dead-letters it, which is how bad input is tried).
+func lines(r io.Reader) ([][]byte, error) {
 	var bodies [][]byte
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 8<<20)
+	sc.Buffer(make([]byte, 1<<20), maxBrokerMessageBytes)
 	for sc.Scan() {
 		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
 			bodies = append(bodies, bytes.Clone(line))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -44,8 +45,19 @@ func TestLookupFindsContactByAnyKey(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if c["ID"] != contact {
-			t.Errorf("%s: contact %v, want %s", name, c["ID"], contact)
+		if c["contact_id"] != contact {
+			t.Errorf("%s: contact %v, want %s", name, c["contact_id"], contact)
+		}
+		if c["bsuid"] != bsuid || !strings.EqualFold(fmt.Sprint(c["username"]), username) {
+			t.Errorf("%s: bsuid %v, username %v; want %s, %s", name, c["bsuid"], c["username"], bsuid, username)
+		}
+		if _, err := time.Parse(time.RFC3339, fmt.Sprint(c["first_seen"])); err != nil {
+			t.Errorf("%s: first_seen %v is not an RFC 3339 time", name, c["first_seen"])
+		}
+		if keys, _ := c["keys"].([]any); len(keys) == 0 {
+			t.Errorf("%s: no keys in %v", name, c)
+		} else if k, _ := keys[0].(map[string]any); k["key_type"] == nil || k["key_value"] == nil {
+			t.Errorf("%s: a key without key_type and key_value: %v", name, keys[0])
 		}
 	}
 	_, err = lookup(append(fromCH, "--phone", "999")...)

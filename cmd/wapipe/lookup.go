@@ -64,7 +64,7 @@ func lookupCmd(ctx context.Context, args []string) error {
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(contact)
+		return enc.Encode(toJSON(contact))
 	}
 	printContact(os.Stdout, contact)
 	return nil
@@ -93,13 +93,19 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*id
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return nil, fmt.Errorf("worker answered %s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
-	var c identity.Contact
-	return &c, json.NewDecoder(resp.Body).Decode(&c)
+	var c contactJSON
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
+		return nil, fmt.Errorf("the worker's answer: %w", err)
+	}
+	return fromJSON(c), nil
 }
 
 func lookupIn(ids *identity.Store) contactFinder {
 	return func(tenant, keyType, value string) (any, bool, error) {
 		c, ok, err := ids.Lookup(tenant, keyType, value)
-		return c, ok, err
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		return toJSON(&c), true, nil
 	}
 }

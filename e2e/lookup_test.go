@@ -39,6 +39,7 @@ func TestLookupFindsContactByAnyKey(t *testing.T) {
 		"username in upper case": append(fromCH, "--username", strings.ToUpper(username)),
 		"bsuid":                  append(fromCH, "--bsuid", bsuid),
 		"bsuid from the worker":  {"--worker", "http://" + w.http, "--bsuid", bsuid},
+		"bsuid from the worker's --listen address": {"--worker", w.http, "--bsuid", bsuid},
 	} {
 		c, err := lookup(args...)
 		if err != nil {

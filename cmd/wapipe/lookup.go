@@ -75,6 +75,9 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*id
 	if tenant != "" {
 		q.Set("tenant", tenant)
 	}
+	if !strings.Contains(base, "://") {
+		base = "http://" + base // the worker's --listen address as it is given
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/v1/contacts?"+q.Encode(), nil)

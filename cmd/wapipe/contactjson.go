@@ -44,14 +44,3 @@ func toJSON(c *identity.Contact) contactJSON {
 	}
 	return j
 }
-
-func fromJSON(j contactJSON) *identity.Contact {
-	c := &identity.Contact{Tenant: j.TenantID, ID: j.ContactID, BSUID: j.BSUID, ParentBSUID: j.ParentBSUID, Phone: j.Phone,
-		Username: j.Username, ProfileName: j.ProfileName, PhoneSource: j.PhoneSource, Country: j.Country,
-		FirstSeen: j.FirstSeen.Unix(), LastSeen: j.LastSeen.Unix(), MergedInto: j.MergedInto,
-		Keys: make([]identity.Key, len(j.Keys)), Version: j.Version}
-	for i, k := range j.Keys {
-		c.Keys[i] = identity.Key{Type: k.KeyType, Value: k.KeyValue, FirstSeen: k.FirstSeen.Unix(), LastSeen: k.LastSeen.Unix()}
-	}
-	return c
-}

@@ -42,7 +42,7 @@ func lookupCmd(ctx context.Context, args []string) error {
 	if keyType == "" {
 		return errors.New("give one of --bsuid, --username, --phone")
 	}
-	var contact *identity.Contact
+	var contact *contactJSON
 	var err error
 	if *worker != "" {
 		contact, err = lookupWorker(ctx, *worker, *tenant, keyType, value)
@@ -52,7 +52,11 @@ func lookupCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		defer ch.Close()
-		contact, err = lookupClickHouse(ctx, ch, *tenant, keyType, value)
+		var found *identity.Contact
+		if found, err = lookupClickHouse(ctx, ch, *tenant, keyType, value); found != nil {
+			j := toJSON(found)
+			contact = &j
+		}
 	}
 	if err != nil {
 		return err
@@ -64,13 +68,13 @@ func lookupCmd(ctx context.Context, args []string) error {
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(toJSON(contact))
+		return enc.Encode(contact)
 	}
 	printContact(os.Stdout, contact)
 	return nil
 }
 
-func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*identity.Contact, error) {
+func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*contactJSON, error) {
 	q := url.Values{keyType: {value}}
 	if tenant != "" {
 		q.Set("tenant", tenant)
@@ -100,7 +104,7 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*id
 	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
 		return nil, fmt.Errorf("the worker's answer: %w", err)
 	}
-	return fromJSON(c), nil
+	return &c, nil
 }
 
 func lookupIn(ids *identity.Store) contactFinder {

@@ -91,9 +91,9 @@ func deref(s *string) string {
 	return *s
 }
 
-func printContact(w io.Writer, c *identity.Contact) {
-	ts := func(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }
-	fmt.Fprintf(w, "contact      %s (tenant %s)\n", c.ID, c.Tenant)
+func printContact(w io.Writer, c *contactJSON) {
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	fmt.Fprintf(w, "contact      %s (tenant %s)\n", c.ContactID, c.TenantID)
 	fmt.Fprintf(w, "bsuid        %s\n", orDash(c.BSUID))
 	fmt.Fprintf(w, "parent bsuid %s\n", orDash(c.ParentBSUID))
 	fmt.Fprintf(w, "username     %s\n", orDash(c.Username))
@@ -103,7 +103,7 @@ func printContact(w io.Writer, c *identity.Contact) {
 	fmt.Fprintf(w, "seen         %s .. %s\n", ts(c.FirstSeen), ts(c.LastSeen))
 	fmt.Fprintf(w, "keys:\n")
 	for _, k := range c.Keys {
-		fmt.Fprintf(w, "  %-13s %-40s %s .. %s\n", k.Type, k.Value, ts(k.FirstSeen), ts(k.LastSeen))
+		fmt.Fprintf(w, "  %-13s %-40s %s .. %s\n", k.KeyType, k.KeyValue, ts(k.FirstSeen), ts(k.LastSeen))
 	}
 }
 

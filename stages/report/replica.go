@@ -61,7 +61,10 @@ func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err erro
 }
 
 // ImportLead joins another worker's lead snapshot into the lead of the contact it belongs
-// to here (survivor follows identity merges) and returns the lead row when it changed.
+// to here (survivor follows identity merges) and returns the lead row whenever the newest
+// row in ClickHouse may lack what this worker holds: when the lead changed, when the
+// snapshot's row outranks ours without our touches, and when ours outranks but may have
+// been lost (the snapshot read again after a crash).
 func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (model.Who, error)) ([]model.Row, error) {
 	if !IsLeadSnapshot(v) {
 		return nil, fmt.Errorf("%w: not a lead snapshot", ErrCorrupt)
@@ -95,8 +98,26 @@ func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (mo
 		if _, err := txn.get(k, local.decode); err != nil {
 			return err
 		}
-		if !local.covers(&remote) {
+		write := true
+		switch {
+		case !local.covers(&remote):
 			local.touch(remote)
+		case remote.rev >= local.rev && remote.covers(&local):
+			// The same lead: the remote row, durable before it was published, already wins.
+			write = false
+		case remote.rev >= local.rev:
+			// The remote row outranks ours in ClickHouse but lacks touches we hold: a
+			// worker's rev counts its own changes, and a replay after a rebalance bumps it
+			// without adding a touch. Ours goes again above it, or FINAL keeps the poorer one.
+			local.rev = remote.rev + 1
+		default:
+			// Ours outranks and holds everything: a snapshot read again after a restart. The
+			// batch that first wrote our row may be the one the stop cut off, so the row
+			// goes again (same version, same values: it reads once).
+			rows = append(rows, local.row(tenant, ad, who))
+			write = false
+		}
+		if write {
 			if err := txn.set(k, local.encode()); err != nil {
 				return err
 			}

@@ -44,7 +44,8 @@ func startBroker(addr string, partitions int, dataDir string, topics ...string) 
 func brokerCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
 	var c common
-	c.kafkaFlags(fs)
+	c.topicFlag(fs)
+	c.dlqTopicFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:9092", "address to listen on (port 0 picks a free one)")
 	partitions := fs.Int("partitions", 6, "partitions of the input and dead-letter topics")
 	dataDir := fs.String("data-dir", "", "keep the broker's data in this directory across restarts (default: memory only)")

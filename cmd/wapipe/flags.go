@@ -20,8 +20,22 @@ type common struct {
 }
 
 func (c *common) kafkaFlags(fs *flag.FlagSet) {
+	c.brokersFlag(fs)
+	c.topicFlag(fs)
+	c.dlqTopicFlag(fs)
+}
+
+// Each command lists only the flags it reads: the broker has no --brokers to dial, and
+// produce writes no dead letters.
+func (c *common) brokersFlag(fs *flag.FlagSet) {
 	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap addresses, comma-separated")
+}
+
+func (c *common) topicFlag(fs *flag.FlagSet) {
 	fs.StringVar(&c.topic, "topic", "whatsapp.webhooks", "input topic")
+}
+
+func (c *common) dlqTopicFlag(fs *flag.FlagSet) {
 	fs.StringVar(&c.dlqTopic, "dlq-topic", "whatsapp.webhooks.dlq", "where undecodable or invalid input goes")
 }
 

@@ -62,3 +62,15 @@ func TestTenantMap(t *testing.T) {
 		t.Errorf("tenant map %v: want both WABAs in acme and unknown WABAs as their own tenant", m)
 	}
 }
+
+// A command lists, and takes, only the flags it reads: the broker dials no brokers and
+// produce writes no dead letters, so a user who passes those learns it at once.
+func TestCommandsRefuseFlagsTheyWouldIgnore(t *testing.T) {
+	ctx := t.Context()
+	if err := brokerCmd(ctx, []string{"--brokers", "10.0.0.1:9092"}); err == nil {
+		t.Error("broker took --brokers, which it ignores")
+	}
+	if err := produceCmd(ctx, []string{"--dlq-topic", "x", "-"}); err == nil {
+		t.Error("produce took --dlq-topic, which it ignores")
+	}
+}

@@ -19,7 +19,8 @@ import (
 func produceCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("produce", flag.ContinueOnError)
 	var c common
-	c.kafkaFlags(fs)
+	c.brokersFlag(fs)
+	c.topicFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ package model
 type Row interface {
 	Table() string
 	Values() []any
+	Key() RowKey        // the logical key within the table (key.go)
+	RowVersion() uint64 // the version column: of two rows with one key, FINAL keeps the higher
 }
 
 // Who is the resolved identity every report row carries (contract section 3):

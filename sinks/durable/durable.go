@@ -64,12 +64,31 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 	return s.retry(ctx, "dead letters", func() error { return s.dlq.Write(ctx, letters) })
 }
 
-// group splits the batch's rows per table.
+// group splits the batch's rows per table, and keeps of each logical key only the row
+// FINAL would read: the highest version, of equal versions the later (ReplacingMergeTree's
+// rule). A batch holds a message's sent, delivered and read statuses, and a contact's every
+// event, as versions of one row; the versions it supersedes itself need not be inserted,
+// and nothing an analyst reads changes (with FINAL, or after ClickHouse merges).
 func group(batch []*pipeline.Unit) map[string][]model.Row {
 	byTable := map[string][]model.Row{}
+	at := map[string]map[model.RowKey]int{} // table -> key -> index in byTable[table]
 	for _, u := range batch {
 		for _, r := range u.Rows {
-			byTable[r.Table()] = append(byTable[r.Table()], r)
+			table := r.Table()
+			index := at[table]
+			if index == nil {
+				index = map[model.RowKey]int{}
+				at[table] = index
+			}
+			k := r.Key()
+			if i, ok := index[k]; ok {
+				if r.RowVersion() >= byTable[table][i].RowVersion() {
+					byTable[table][i] = r
+				}
+				continue
+			}
+			index[k] = len(byTable[table])
+			byTable[table] = append(byTable[table], r)
 		}
 	}
 	return byTable

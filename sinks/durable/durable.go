@@ -70,16 +70,22 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 // event, as versions of one row; the versions it supersedes itself need not be inserted,
 // and nothing an analyst reads changes (with FINAL, or after ClickHouse merges).
 func group(batch []*pipeline.Unit) map[string][]model.Row {
-	byTable := map[string][]model.Row{}
-	at := map[string]map[model.RowKey]int{} // table -> key -> index in byTable[table]
+	perTable := map[string]int{}
+	for _, u := range batch {
+		for _, r := range u.Rows {
+			perTable[r.Table()]++
+		}
+	}
+	byTable := make(map[string][]model.Row, len(perTable))
+	at := make(map[string]map[model.RowKey]int, len(perTable)) // table -> key -> index in byTable[table]
+	for table, n := range perTable {
+		byTable[table] = make([]model.Row, 0, n)
+		at[table] = make(map[model.RowKey]int, n) // sized once: growing it rehashed every key
+	}
 	for _, u := range batch {
 		for _, r := range u.Rows {
 			table := r.Table()
 			index := at[table]
-			if index == nil {
-				index = map[model.RowKey]int{}
-				at[table] = index
-			}
 			k := r.Key()
 			if i, ok := index[k]; ok {
 				if r.RowVersion() >= byTable[table][i].RowVersion() {

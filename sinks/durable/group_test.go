@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/wapipe/wapipe/model"
@@ -43,5 +44,26 @@ func TestGroupInsertsOnlyTheVersionFinalReads(t *testing.T) {
 				t.Errorf("%s row %d: %+v, want %+v", table, i, got[table][i], rows[i])
 			}
 		}
+	}
+}
+
+// A batch the size the worker cuts (25,000 rows), where each message comes three times
+// (its statuses) and each contact key twice.
+func BenchmarkGroup(b *testing.B) {
+	var batch []*pipeline.Unit
+	for i := range 5000 {
+		id := fmt.Sprintf("wamid.%d", i)
+		u := &pipeline.Unit{}
+		for v := range 3 {
+			u.Rows = append(u.Rows, &model.ChatRow{Tenant: "t1", MessageID: id, Version: uint64(v)})
+		}
+		for v := range 2 {
+			u.Rows = append(u.Rows, &model.ContactKeyRow{Tenant: "t1", KeyType: "bsuid", KeyValue: "US." + id, Version: uint64(v)})
+		}
+		batch = append(batch, u)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		group(batch)
 	}
 }

@@ -39,7 +39,7 @@ type config struct {
 	binary                                  string
 	build, keep                             bool
 	maxInFlightMB, batchRows                int
-	memoryLimitMB                           int
+	memoryLimitMB, cacheContacts            int
 	batchAge, timeout                       time.Duration
 	rssBudgetMB                             int
 	cgroupMB                                int
@@ -66,6 +66,7 @@ func main() {
 	flag.IntVar(&c.maxInFlightMB, "max-in-flight-mb", 32, "the worker's --max-in-flight-mb")
 	flag.IntVar(&c.batchRows, "batch-rows", 25_000, "the worker's --batch-rows")
 	flag.IntVar(&c.memoryLimitMB, "memory-limit-mb", 0, "the worker's --memory-limit-mb (0: the worker's default)")
+	flag.IntVar(&c.cacheContacts, "cache-contacts", 0, "the worker's --cache-contacts (0: the worker's default)")
 	flag.DurationVar(&c.batchAge, "batch-age", time.Second, "the worker's --batch-age")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up when the worker has not committed everything by then")
 	flag.IntVar(&c.rssBudgetMB, "rss-budget-mb", 512, "worker peak RSS target; exceeding it is reported, not fatal")

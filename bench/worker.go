@@ -61,6 +61,9 @@ func startWorker(c config, brokers, dir, group string, cgroup *memCgroup) (*work
 	if c.memoryLimitMB > 0 {
 		argv = append(argv, "--memory-limit-mb", strconv.Itoa(c.memoryLimitMB))
 	}
+	if c.cacheContacts > 0 {
+		argv = append(argv, "--cache-contacts", strconv.Itoa(c.cacheContacts))
+	}
 	if cgroup != nil {
 		argv = cgroup.enter(argv)
 	}

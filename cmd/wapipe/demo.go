@@ -70,8 +70,8 @@ func runDemo(ctx context.Context, d demoConfig) error {
 	c := common{brokers: brokers, topic: "whatsapp.webhooks", group: "wapipe-demo", dlqTopic: "whatsapp.webhooks.dlq",
 		clickhouse: d.clickhouse, database: d.database, stateDir: stateDir, listen: "127.0.0.1:0",
 		attributionWindow: 168 * time.Hour, startOffset: "earliest", logLevel: "error"}
-	t := tuning{batchRows: 25_000, batchAge: 300 * time.Millisecond, maxInFlightMB: 32, shutdownTimeout: 30 * time.Second, migrate: true, maxBodyBytes: 3 << 20,
-		identityTopic: "whatsapp.identity", lastSeenStep: time.Minute}
+	t := tuning{batchRows: 25_000, batchAge: 300 * time.Millisecond, maxInFlightMB: 32, shutdownTimeout: 30 * time.Second,
+		migrate: true, maxBodyBytes: 3 << 20, identityTopic: "whatsapp.identity", lastSeenStep: time.Minute, cacheContacts: 25_000}
 	reg := prometheus.NewRegistry()
 	wctx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()

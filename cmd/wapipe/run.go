@@ -37,6 +37,7 @@ type tuning struct {
 	identityTopic   string
 	memoryLimitMB   int
 	lastSeenStep    time.Duration
+	cacheContacts   int
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -52,6 +53,8 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
 	fs.DurationVar(&t.lastSeenStep, "last-seen-step", time.Minute,
 		"how far identities/contact_keys last_seen may lag: a contact seen again sooner is not rewritten")
+	fs.IntVar(&t.cacheContacts, "cache-contacts", 25_000,
+		"contacts kept decoded in memory (about 1 KB each); the others are a Badger read away; 0: none")
 	fs.IntVar(&t.memoryLimitMB, "memory-limit-mb", 384,
 		"soft limit of the Go heap (runtime/debug.SetMemoryLimit): the GC works harder as the worker nears it; 0: none")
 	fs.StringVar(&t.identityTopic, "identity-topic", "whatsapp.identity",
@@ -121,10 +124,15 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	}
 	// One Badger transaction per batch rather than per event; the pipeline flushes both
 	// stores before a batch's rows go to ClickHouse.
-	// 25,000 cached contacts (about 1 KB each) serve a partition's recent conversations;
-	// the rest is a Badger read away, so memory does not grow with the contact count.
+	// --cache-contacts (25,000 by default, about 1 KB each) serve a partition's recent
+	// conversations; the rest is a Badger read away, so memory does not grow with the
+	// contact count.
 	// last_seen may lag by --last-seen-step, so a conversation's burst writes its contact once.
-	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: 25_000, LastSeenStep: t.lastSeenStep})
+	cached := t.cacheContacts
+	if cached <= 0 {
+		cached = -1 // identity.Config reads 0 as its own default
+	}
+	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: cached, LastSeenStep: t.lastSeenStep})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
 		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
 	self, err := workerID(db)

@@ -38,6 +38,7 @@ type config struct {
 	clickhouse, database, chPIDFile         string
 	binary                                  string
 	build, keep                             bool
+	runs                                    int
 	maxInFlightMB, batchRows                int
 	memoryLimitMB, cacheContacts            int
 	batchAge, timeout                       time.Duration
@@ -60,8 +61,9 @@ func main() {
 	flag.StringVar(&c.clickhouse, "clickhouse", "127.0.0.1:19000", "ClickHouse native address")
 	flag.StringVar(&c.database, "database", "wapipe_bench", "database the benchmark drops and recreates (no other is touched)")
 	flag.StringVar(&c.chPIDFile, "clickhouse-pid-file", ".clickhouse/clickhouse-server.pid", "pid file of the ClickHouse server, to measure its CPU ('' to skip)")
-	flag.StringVar(&c.binary, "binary", "bin/wapipe", "the worker binary")
-	flag.BoolVar(&c.build, "build", true, "build the binary first (go build -o BINARY ./cmd/wapipe, without -race)")
+	flag.StringVar(&c.binary, "binary", "bin/wapipe", "the worker binary; several, comma-separated, are run in turn (A B A B ...) and compared by their medians")
+	flag.IntVar(&c.runs, "runs", 1, "runs of each binary; with more than one, the RESULT line gives the first binary's medians")
+	flag.BoolVar(&c.build, "build", true, "build the (first) binary first (go build -o BINARY ./cmd/wapipe, without -race)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the database and the worker's state directory afterwards")
 	flag.IntVar(&c.maxInFlightMB, "max-in-flight-mb", 32, "the worker's --max-in-flight-mb")
 	flag.IntVar(&c.batchRows, "batch-rows", 25_000, "the worker's --batch-rows")
@@ -82,7 +84,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := run(ctx, c)
+	r, err := repeat(ctx, c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 	}

@@ -52,6 +52,9 @@ func randomFacts(seed uint64, n, users int) []Facts {
 		if rng.IntN(2) == 0 {
 			f.ProfileName = fmt.Sprintf("Name %d", rng.IntN(3))
 		}
+		if !f.change() && rng.IntN(4) == 0 { // a status or a call the business placed
+			f.Addressed, f.Username, f.ProfileName = true, "", ""
+		}
 		out = append(out, f)
 		if rng.IntN(8) == 0 { // redelivery
 			out = append(out, f)

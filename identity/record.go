@@ -57,7 +57,7 @@ var sourceRank = map[string]uint8{
 }
 
 func sourceOf(rank uint8) string {
-	switch rank {
+	switch rank &^ addressedRank {
 	case 1:
 		return model.PhoneFromWebhook
 	case 2:
@@ -75,10 +75,23 @@ type fact struct {
 	Rank uint8
 }
 
+// addressedRank marks a fact that only traffic the business addressed has said
+// (Facts.Addressed). Records written before it existed have it clear, as they did.
+const addressedRank uint8 = 0x80
+
 // set applies rule 7: an older event never overwrites a newer fact. At equal times the
-// higher rank, then the larger value wins, so arrival order does not matter.
+// higher rank, then the larger value wins. Before all that, a fact from the user's own
+// traffic outranks one from addressed traffic. It is one total order, so whatever
+// order the events arrive in, the same fact stands.
 func (f *fact) set(v string, at int64, rank uint8) bool {
-	if at < f.At || at == f.At && (rank < f.Rank || rank == f.Rank && v <= f.V) {
+	fromUser, wasFromUser := rank&addressedRank == 0, f.Rank&addressedRank == 0
+	switch {
+	case f.V == "":
+	case fromUser != wasFromUser:
+		if !fromUser {
+			return false
+		}
+	case at < f.At || at == f.At && (rank < f.Rank || rank == f.Rank && v <= f.V):
 		return false
 	}
 	*f = fact{V: v, At: at, Rank: rank}

@@ -58,18 +58,21 @@ func (w *work) apply(event *Facts) (Resolution, error) {
 		return Resolution{}, err
 	}
 	r := x.rec
-	var bsuidRank uint8
+	var bsuidRank, class uint8
 	if f.change() {
 		bsuidRank = 1 // a change notice outranks traffic of the same second that still carries the old BSUID
 	}
+	if f.Addressed {
+		class = addressedRank
+	}
 	if f.BSUID != "" {
-		r.bsuid.set(f.BSUID, f.At, bsuidRank)
+		r.bsuid.set(f.BSUID, f.At, bsuidRank|class)
 	}
 	if f.ParentBSUID != "" {
-		r.parent.set(f.ParentBSUID, f.At, bsuidRank)
+		r.parent.set(f.ParentBSUID, f.At, bsuidRank|class)
 	}
 	if f.Phone != "" {
-		r.phone.set(f.Phone, f.At, sourceRank[f.source()])
+		r.phone.set(f.Phone, f.At, sourceRank[f.source()]|class)
 	}
 	if f.ProfileName != "" {
 		r.name.set(f.ProfileName, f.At, 0)

@@ -38,6 +38,15 @@ type Facts struct {
 
 	// Identity changes (rule 6): the keys the user had before.
 	PreviousBSUID, PreviousParentBSUID, PreviousPhone string
+
+	// Addressed says the business addressed the event to the user: a status of its
+	// message, or a call it placed. Its BSUID and phone are the ones the business used,
+	// which may be ones the user has since left (a change of number retires both, and
+	// statuses of messages sent before it still name them). Such an event links its keys
+	// to the contact like any other, but its BSUID and phone never outrank what the
+	// user's own traffic or a change notice said, whatever the times: they only stand
+	// until one of those says something.
+	Addressed bool
 }
 
 // change reports whether the facts describe a BSUID or phone change.

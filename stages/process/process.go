@@ -11,6 +11,7 @@ import (
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/schemas"
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/report"
 )
@@ -126,6 +127,9 @@ func factsOf(ev *model.Event) identity.Facts {
 		Username: ev.User.Username, ProfileName: ev.User.ProfileName,
 		PreviousBSUID: ev.PreviousBSUID, PreviousParentBSUID: ev.PreviousParentBSUID,
 		PreviousPhone: ev.PreviousPhone,
+		// A status names the recipient the business wrote to, a business-initiated call
+		// the one it dialled: maybe a BSUID or phone the user has left since.
+		Addressed: ev.Kind == model.KindStatus || ev.Kind == model.KindCall && ev.Direction == schemas.BusinessInitiated,
 	}
 	switch {
 	case ev.Kind == model.KindIdentityChange && f.Phone != "":

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/segmentio/kafka-go"
 )
 
 // wapipe lookup finds a contact by username (any case), BSUID or phone, from ClickHouse and
@@ -66,5 +68,75 @@ func TestLookupFindsContactByAnyKey(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Errorf("an unknown phone: %v, want exit status 1", err)
 	}
+	// A lookup that cannot be made is not "no such contact": exit 2.
+	for name, args := range map[string][]string{
+		"ClickHouse away": {"--clickhouse", "127.0.0.1:1", "--phone", "999"},
+		"worker away":     {"--worker", "127.0.0.1:1", "--phone", "999"},
+		"two keys":        append(fromCH, "--phone", "999", "--bsuid", bsuid),
+	} {
+		if _, err := lookup(args...); !errors.As(err, &exit) || exit.ExitCode() != 2 {
+			t.Errorf("%s: %v, want exit status 2", name, err)
+		}
+	}
+
+	// Both sources tell the same of a merge survivor, with the contact merged into it, and of
+	// a parent BSUID's contact. A phone-only user and a BSUID-only user turn out to be one
+	// when a message carries both (rule 1): the phone's older contact survives.
+	const phone, merged, parent = "573015550777", "CO.77770000000000000001", "CO.ENT.7777"
+	e.produce([]kafka.Message{
+		keyedInbound("wamid.lookup.1", 1781000000, phone, "", ""),
+		keyedInbound("wamid.lookup.2", 1781000100, "", merged, parent),
+		keyedInbound("wamid.lookup.3", 1781000200, phone, merged, parent),
+	})
+	var survivor, loser string
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && loser == "" {
+		time.Sleep(200 * time.Millisecond)
+		_ = e.conn.QueryRow(context.Background(), "SELECT merged_into, contact_id FROM "+e.database+
+			".identities FINAL WHERE merged_into != '' AND bsuid = ?", merged).Scan(&survivor, &loser)
+	}
+	if loser == "" {
+		t.Fatal("no merge in identities after 60 s")
+	}
+	for _, key := range []string{merged, parent} {
+		ch, err := lookup(append(fromCH, "--bsuid", key)...)
+		if err != nil {
+			t.Fatalf("bsuid %s from ClickHouse: %v", key, err)
+		}
+		wk, err := lookup("--worker", w.http, "--bsuid", key)
+		if err != nil {
+			t.Fatalf("bsuid %s from the worker: %v", key, err)
+		}
+		if fmt.Sprint(ch) != fmt.Sprint(wk) {
+			t.Errorf("bsuid %s: ClickHouse and the worker differ:\n%v\n%v", key, ch, wk)
+		}
+		if ch["contact_id"] != survivor || fmt.Sprint(ch["merged_from"]) != fmt.Sprint([]any{loser}) {
+			t.Errorf("bsuid %s: contact %v merged from %v; want %s merged from %s", key, ch["contact_id"], ch["merged_from"], survivor, loser)
+		}
+		if ch["version"] == 0.0 {
+			t.Errorf("bsuid %s: version 0", key)
+		}
+	}
 	w.stop(t)
+}
+
+// keyedInbound is a text message webhook from a user known by phone, BSUID (with a parent
+// BSUID) or both; an empty value is left out, as Meta leaves it out.
+func keyedInbound(id string, at int64, phone, bsuid, parent string) kafka.Message {
+	contact := map[string]any{"profile": map[string]any{"name": "Lookup Test"}}
+	msg := map[string]any{"id": id, "timestamp": fmt.Sprint(at), "type": "text", "text": map[string]any{"body": "hola"}}
+	for _, f := range []struct {
+		value          string
+		contact, inMsg string
+	}{{phone, "wa_id", "from"}, {bsuid, "user_id", "from_user_id"}, {parent, "parent_user_id", "from_parent_user_id"}} {
+		if f.value != "" {
+			contact[f.contact], msg[f.inMsg] = f.value, f.value
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account", "entry": []any{map[string]any{
+		"id": "102290129340398", "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
+			"messaging_product": "whatsapp",
+			"metadata":          map[string]any{"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+			"contacts":          []any{contact}, "messages": []any{msg}}}}}}})
+	return kafka.Message{Key: []byte("106540352242922"), Value: body}
 }

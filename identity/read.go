@@ -88,8 +88,10 @@ func follow(txn *badger.Txn, tenant string, item *badger.Item, out *[]Contact) e
 	if err != nil {
 		return err
 	}
-	*out = append(*out, r.contact())
-	return nil
+	c := r.contact()
+	err = mergedInto(txn, tenant, r.id, 0, func(l *record) { c.MergedFrom = append(c.MergedFrom, l.id) })
+	*out = append(*out, c)
+	return err
 }
 
 func get(txn *badger.Txn, tenant, id string) (*record, error) {

@@ -86,8 +86,9 @@ type Contact struct {
 	PhoneSource                                      string // webhook, contact_request, system or ""
 	Country                                          string // the BSUID's two-letter prefix, or ""
 	FirstSeen, LastSeen                              int64
-	MergedInto                                       string // "" unless merged into another contact
-	Keys                                             []Key  // empty on a merged contact: its keys moved to the survivor
+	MergedInto                                       string   // "" unless merged into another contact
+	Keys                                             []Key    // empty on a merged contact: its keys moved to the survivor
+	MergedFrom                                       []string // from Lookup: the contacts merged into this one, directly or not
 	Version                                          uint64
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/wapipe/wapipe/identity"
@@ -22,6 +24,7 @@ type contactJSON struct {
 	LastSeen    time.Time `json:"last_seen"`
 	MergedInto  string    `json:"merged_into"`
 	Keys        []keyJSON `json:"keys"`
+	MergedFrom  []string  `json:"merged_from"` // contacts merged into this one (their identities rows have merged_into)
 	Version     uint64    `json:"version"`
 }
 
@@ -38,9 +41,16 @@ func toJSON(c *identity.Contact) contactJSON {
 	j := contactJSON{TenantID: c.Tenant, ContactID: c.ID, BSUID: c.BSUID, ParentBSUID: c.ParentBSUID, Phone: c.Phone,
 		Username: c.Username, ProfileName: c.ProfileName, PhoneSource: c.PhoneSource, Country: c.Country,
 		FirstSeen: unixUTC(c.FirstSeen), LastSeen: unixUTC(c.LastSeen), MergedInto: c.MergedInto,
-		Keys: make([]keyJSON, len(c.Keys)), Version: c.Version}
+		Keys: make([]keyJSON, len(c.Keys)), MergedFrom: slices.Sorted(slices.Values(c.MergedFrom)), Version: c.Version}
+	if j.MergedFrom == nil {
+		j.MergedFrom = []string{}
+	}
 	for i, k := range c.Keys {
 		j.Keys[i] = keyJSON{KeyType: k.Type, KeyValue: k.Value, FirstSeen: unixUTC(k.FirstSeen), LastSeen: unixUTC(k.LastSeen)}
 	}
+	// The order lookupClickHouse reads them in, so that both sources print alike.
+	slices.SortFunc(j.Keys, func(a, b keyJSON) int {
+		return cmp.Or(cmp.Compare(a.KeyType, b.KeyType), a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.KeyValue, b.KeyValue))
+	})
 	return j
 }

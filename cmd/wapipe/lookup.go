@@ -28,41 +28,13 @@ func lookupCmd(ctx context.Context, args []string) error {
 	worker := fs.String("worker", "", "ask a running worker (its --listen URL, e.g. http://127.0.0.1:9464) instead of ClickHouse")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
-		return err
+		return lookupFailed(err)
 	}
-	keyType, value := "", ""
-	for kt, v := range map[string]string{"bsuid": *bsuid, "username": *username, "phone": *phone} {
-		if v != "" {
-			if keyType != "" {
-				return errors.New("give one of --bsuid, --username, --phone")
-			}
-			keyType, value = kt, v
-		}
-	}
-	if keyType == "" {
-		return errors.New("give one of --bsuid, --username, --phone")
-	}
-	var contact *contactJSON
-	var err error
-	if *worker != "" {
-		contact, err = lookupWorker(ctx, *worker, *tenant, keyType, value)
-	} else {
-		var ch *clickhouse.Client
-		if ch, err = clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database}); err != nil {
-			return err
-		}
-		defer ch.Close()
-		var found *identity.Contact
-		if found, err = lookupClickHouse(ctx, ch, *tenant, keyType, value); found != nil {
-			j := toJSON(found)
-			contact = &j
-		}
-	}
+	contact, err := lookupContact(ctx, c, *worker, *tenant, *bsuid, *username, *phone)
 	if err != nil {
-		return err
+		return lookupFailed(err)
 	}
 	if contact == nil {
-		fmt.Fprintf(os.Stderr, "no contact with %s %s\n", keyType, value)
 		return errNotFound
 	}
 	if *asJSON {
@@ -72,6 +44,60 @@ func lookupCmd(ctx context.Context, args []string) error {
 	}
 	printContact(os.Stdout, contact)
 	return nil
+}
+
+// lookupFailed gives a failed lookup exit code 2, so that a script tells "no such contact"
+// (exit 1) from a lookup that could not be made (ClickHouse or the worker away, bad flags).
+func lookupFailed(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return exitError{code: 2, err: err}
+}
+
+// lookupContact finds the contact, or returns nil after saying on stderr that none is known.
+func lookupContact(ctx context.Context, c common, worker, tenant, bsuid, username, phone string) (*contactJSON, error) {
+	keyType, value := "", ""
+	for kt, v := range map[string]string{"bsuid": bsuid, "username": username, "phone": phone} {
+		if v != "" {
+			if keyType != "" {
+				return nil, errors.New("give one of --bsuid, --username, --phone")
+			}
+			keyType, value = kt, v
+		}
+	}
+	if keyType == "" {
+		return nil, errors.New("give one of --bsuid, --username, --phone")
+	}
+	var contact *contactJSON
+	if worker != "" {
+		var err error
+		if contact, err = lookupWorker(ctx, worker, tenant, keyType, value); err != nil {
+			return nil, err
+		}
+	} else {
+		ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database})
+		if err != nil {
+			return nil, err
+		}
+		defer ch.Close()
+		found, others, err := lookupClickHouse(ctx, ch, tenant, keyType, value)
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			j := toJSON(found)
+			contact = &j
+		}
+		if len(others) > 0 {
+			fmt.Fprintf(os.Stderr, "%s %s is also known in tenant %s: this is the contact seen last; give --tenant for another\n",
+				keyType, value, strings.Join(others, ", "))
+		}
+	}
+	if contact == nil {
+		fmt.Fprintf(os.Stderr, "no contact with %s %s\n", keyType, value)
+	}
+	return contact, nil
 }
 
 func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*contactJSON, error) {
@@ -107,9 +133,14 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*co
 	return &c, nil
 }
 
+// lookupIn finds contacts in the worker's store, as lookupClickHouse does in ClickHouse: a
+// BSUID may also be a parent BSUID.
 func lookupIn(ids *identity.Store) contactFinder {
 	return func(tenant, keyType, value string) (any, bool, error) {
 		c, ok, err := ids.Lookup(tenant, keyType, value)
+		if !ok && err == nil && keyType == identity.KeyBSUID {
+			c, ok, err = ids.Lookup(tenant, identity.KeyParentBSUID, value)
+		}
 		if !ok || err != nil {
 			return nil, ok, err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wapipe/wapipe/identity"
@@ -11,8 +13,9 @@ import (
 )
 
 // lookupClickHouse finds a contact through contact_keys (every identifier ever seen), follows
-// merges to today's contact, and reads its identity and keys.
-func lookupClickHouse(ctx context.Context, ch *clickhouse.Client, tenant, keyType, value string) (*identity.Contact, error) {
+// merges to today's contact, and reads its identity and keys. Without a tenant the key may
+// be known in several: the contact seen last is returned, and the other tenants named.
+func lookupClickHouse(ctx context.Context, ch *clickhouse.Client, tenant, keyType, value string) (*identity.Contact, []string, error) {
 	db := ch.Database()
 	// A BSUID lookup also finds a parent BSUID. (18.16 rejects an array bound into IN.)
 	other := keyType
@@ -21,40 +24,78 @@ func lookupClickHouse(ctx context.Context, ch *clickhouse.Client, tenant, keyTyp
 	}
 	q := fmt.Sprintf(`SELECT tenant_id, contact_id FROM %s.contact_keys FINAL
 		WHERE (key_type = ? OR key_type = ?) AND lower(key_value) = lower(?) AND (? = '' OR tenant_id = ?)
-		ORDER BY last_seen DESC LIMIT 1`, db)
-	var t, id string
+		ORDER BY last_seen DESC, tenant_id LIMIT 100`, db)
 	rows, err := ch.Conn().Query(ctx, q, keyType, other, value, tenant, tenant)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	found := rows.Next()
-	if found {
-		err = rows.Scan(&t, &id)
+	var t, id string
+	var others []string
+	for rows.Next() {
+		var rowTenant, rowID string
+		if err = rows.Scan(&rowTenant, &rowID); err != nil {
+			break
+		}
+		switch {
+		case t == "":
+			t, id = rowTenant, rowID
+		case rowTenant != t && !slices.Contains(others, rowTenant):
+			others = append(others, rowTenant)
+		}
 	}
 	rows.Close()
-	if err != nil || !found {
-		return nil, err
+	if err != nil || t == "" {
+		return nil, nil, err
 	}
 	c := &identity.Contact{Tenant: t, ID: id}
 	for hop := 0; hop < 16; hop++ { // merges chain; a cycle would be a bug, so bound it
 		if err := readIdentity(ctx, ch, c); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.MergedInto == "" {
 			break
 		}
 		c.ID = c.MergedInto
 	}
-	return c, readKeys(ctx, ch, c)
+	if err := readMergedFrom(ctx, ch, c); err != nil {
+		return nil, nil, err
+	}
+	return c, others, readKeys(ctx, ch, c)
+}
+
+// readMergedFrom lists the contacts merged into c, directly or through a chain of merges.
+func readMergedFrom(ctx context.Context, ch *clickhouse.Client, c *identity.Contact) error {
+	q := fmt.Sprintf(`SELECT contact_id FROM %s.identities FINAL WHERE tenant_id = ? AND merged_into = ?`, ch.Database())
+	next := []string{c.ID}
+	for depth := 0; len(next) > 0 && depth < 8; depth++ { // a deeper chain would be a bug, as in the store
+		var found []string
+		for _, survivor := range next {
+			rows, err := ch.Conn().Query(ctx, q, c.Tenant, survivor)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				found = append(found, id)
+			}
+			rows.Close()
+		}
+		c.MergedFrom, next = append(c.MergedFrom, found...), found
+	}
+	return nil
 }
 
 func readIdentity(ctx context.Context, ch *clickhouse.Client, c *identity.Contact) error {
 	q := fmt.Sprintf(`SELECT bsuid, parent_bsuid, phone, username, profile_name, country, phone_source,
-		first_seen, last_seen, merged_into FROM %s.identities FINAL WHERE tenant_id = ? AND contact_id = ?`, ch.Database())
+		first_seen, last_seen, merged_into, version FROM %s.identities FINAL WHERE tenant_id = ? AND contact_id = ?`, ch.Database())
 	var bsuid, parent, phone, username, profile *string
 	var first, last time.Time
 	err := ch.Conn().QueryRow(ctx, q, c.Tenant, c.ID).Scan(&bsuid, &parent, &phone, &username, &profile,
-		&c.Country, &c.PhoneSource, &first, &last, &c.MergedInto)
+		&c.Country, &c.PhoneSource, &first, &last, &c.MergedInto, &c.Version)
 	if err != nil {
 		return fmt.Errorf("identity of %s: %w", c.ID, err)
 	}
@@ -65,7 +106,7 @@ func readIdentity(ctx context.Context, ch *clickhouse.Client, c *identity.Contac
 
 func readKeys(ctx context.Context, ch *clickhouse.Client, c *identity.Contact) error {
 	q := fmt.Sprintf(`SELECT key_type, key_value, first_seen, last_seen FROM %s.contact_keys FINAL
-		WHERE tenant_id = ? AND contact_id = ? ORDER BY key_type, first_seen`, ch.Database())
+		WHERE tenant_id = ? AND contact_id = ? ORDER BY key_type, first_seen, key_value`, ch.Database())
 	rows, err := ch.Conn().Query(ctx, q, c.Tenant, c.ID)
 	if err != nil {
 		return err
@@ -101,6 +142,9 @@ func printContact(w io.Writer, c *contactJSON) {
 	fmt.Fprintf(w, "profile name %s\n", orDash(c.ProfileName))
 	fmt.Fprintf(w, "country      %s\n", orDash(c.Country))
 	fmt.Fprintf(w, "seen         %s .. %s\n", ts(c.FirstSeen), ts(c.LastSeen))
+	if len(c.MergedFrom) > 0 {
+		fmt.Fprintf(w, "merged from  %s\n", strings.Join(c.MergedFrom, ", "))
+	}
 	fmt.Fprintf(w, "keys:\n")
 	for _, k := range c.Keys {
 		fmt.Fprintf(w, "  %-13s %-40s %s .. %s\n", k.KeyType, k.KeyValue, ts(k.FirstSeen), ts(k.LastSeen))

@@ -32,13 +32,22 @@ var commandDocs = map[string]string{
 	"broker":  "An embedded Kafka broker for local use (in memory, real Kafka protocol), until stopped.",
 	"produce": "Sends webhook bodies to the topic: .json files (one body each), .ndjson (one body a line), or - for stdin\n(one body when it is one JSON document, else one a line).",
 	"demo":    "Shows the whole job on this machine: embedded broker, a generated webhook stream, the worker and a local\nClickHouse, then a summary of the reports.",
-	"lookup":  "Finds a contact by --bsuid, --username or --phone and prints all its keys. Reads ClickHouse, or a running\nworker with --worker URL. Exit 1 when not found.",
+	"lookup":  "Finds a contact by --bsuid (or parent BSUID), --username or --phone and prints all its keys and the contacts\nmerged into it. Reads ClickHouse, or a running worker with --worker URL. Without --tenant, a key known in\nseveral tenants gives the contact seen last (from ClickHouse, stderr names the others). Exit 1 when not found, 2 when the\nlookup could not be made (ClickHouse or the worker away, bad flags).",
 }
 
 var commandArgs = map[string]string{"produce": " FILE..."}
 
 // errNotFound makes the process exit 1 without an error message of its own.
 var errNotFound = errors.New("not found")
+
+// exitError makes the process exit with its code, after printing err.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
 
 func main() {
 	if len(os.Args) < 2 {
@@ -69,10 +78,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := cmd(ctx, args)
+	var exit exitError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errNotFound):
 		os.Exit(1)
+	case errors.As(err, &exit):
+		fmt.Fprintf(os.Stderr, "wapipe %s: %v\n", name, exit.err)
+		os.Exit(exit.code)
 	default:
 		fmt.Fprintf(os.Stderr, "wapipe %s: %v\n", name, err)
 		os.Exit(1)

@@ -27,7 +27,8 @@ func demoCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	var d demoConfig
 	fs.StringVar(&d.clickhouse, "clickhouse", "127.0.0.1:19000", "ClickHouse native address (the private instance of scripts/clickhouse.sh)")
-	fs.StringVar(&d.database, "database", "wapipe_demo", "database the demo recreates")
+	fs.StringVar(&d.database, "database", defaultDemoDatabase,
+		"database the demo drops and recreates (it refuses one that holds tables it did not make)")
 	fs.StringVar(&d.script, "clickhouse-script", "scripts/clickhouse.sh", "script that starts the private ClickHouse when it does not answer ('' to skip)")
 	fs.IntVar(&d.webhooks, "webhooks", 20_000, "webhooks to generate")
 	fs.IntVar(&d.partitions, "partitions", 6, "partitions of the embedded broker's topics")
@@ -93,6 +94,8 @@ func runDemo(ctx context.Context, d demoConfig) error {
 	return printSummary(ctx, os.Stdout, ch, exp, gathered(reg, "wapipe_records_dead_lettered_total"))
 }
 
+const defaultDemoDatabase = "wapipe_demo"
+
 // demoClickHouse starts the private ClickHouse if it does not answer, and recreates the demo database.
 func demoClickHouse(ctx context.Context, d demoConfig) (*clickhouse.Client, error) {
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(d.clickhouse), Database: d.database})
@@ -112,10 +115,39 @@ func demoClickHouse(ctx context.Context, d demoConfig) (*clickhouse.Client, erro
 	if err := ch.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("ClickHouse at %s does not answer (start it with `scripts/clickhouse.sh start`): %w", d.clickhouse, err)
 	}
-	if err := ch.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+d.database); err != nil {
+	if err := demoOwns(ctx, ch, d.database); err != nil {
 		return nil, err
 	}
+	for _, q := range []string{"DROP DATABASE IF EXISTS " + d.database, "CREATE DATABASE " + d.database,
+		"CREATE TABLE " + d.database + "." + demoMarker + " (created DateTime) ENGINE = TinyLog"} {
+		if err := ch.Conn().Exec(ctx, q); err != nil {
+			return nil, err
+		}
+	}
 	return ch, nil
+}
+
+// demoMarker is a table the demo creates in its database, so that a later demo knows the
+// database is its own to drop.
+const demoMarker = "wapipe_demo_marker"
+
+// demoOwns refuses a database that holds tables the demo did not make (`--database wapipe`
+// would otherwise drop the reports of a real deployment). The default name is the demo's own.
+func demoOwns(ctx context.Context, ch *clickhouse.Client, database string) error {
+	if database == defaultDemoDatabase {
+		return nil
+	}
+	var tables, markers uint64
+	err := ch.Conn().QueryRow(ctx, "SELECT count(), countIf(name = ?) FROM system.tables WHERE database = ?",
+		demoMarker, database).Scan(&tables, &markers)
+	if err != nil {
+		return err
+	}
+	if tables > 0 && markers == 0 {
+		return fmt.Errorf("database %s holds %d tables that wapipe demo did not make, and the demo drops its database: "+
+			"give --database a name of its own", database, tables)
+	}
+	return nil
 }
 
 func produceGenerated(ctx context.Context, brokers string, g *gen.Generator) error {

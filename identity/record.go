@@ -86,7 +86,7 @@ const addressedRank uint8 = 0x80
 func (f *fact) set(v string, at int64, rank uint8) bool {
 	fromUser, wasFromUser := rank&addressedRank == 0, f.Rank&addressedRank == 0
 	switch {
-	case f.V == "":
+	case *f == fact{}: // nothing said yet
 	case fromUser != wasFromUser:
 		if !fromUser {
 			return false

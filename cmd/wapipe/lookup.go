@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,17 +135,33 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*co
 	return &c, nil
 }
 
-// lookupIn finds contacts in the worker's store, as lookupClickHouse does in ClickHouse: a
-// BSUID may also be a parent BSUID.
+// lookupIn finds contacts in the worker's store as lookupClickHouse does in ClickHouse: a
+// BSUID may also be a parent BSUID, and of the tenants that know the key the one where it
+// was seen last answers (ties: the smaller tenant id).
 func lookupIn(ids *identity.Store) contactFinder {
 	return func(tenant, keyType, value string) (any, bool, error) {
-		c, ok, err := ids.Lookup(tenant, keyType, value)
-		if !ok && err == nil && keyType == identity.KeyBSUID {
-			c, ok, err = ids.Lookup(tenant, identity.KeyParentBSUID, value)
+		cs, err := ids.LookupAll(tenant, keyType, value)
+		if len(cs) == 0 && err == nil && keyType == identity.KeyBSUID {
+			keyType = identity.KeyParentBSUID
+			cs, err = ids.LookupAll(tenant, keyType, value)
 		}
-		if !ok || err != nil {
-			return nil, ok, err
+		if len(cs) == 0 || err != nil {
+			return nil, false, err
 		}
-		return toJSON(&c), true, nil
+		best := slices.MaxFunc(cs, func(a, b identity.Contact) int {
+			return cmp.Or(cmp.Compare(keySeen(a, keyType, value), keySeen(b, keyType, value)), cmp.Compare(b.Tenant, a.Tenant))
+		})
+		return toJSON(&best), true, nil
 	}
+}
+
+// keySeen is when the contact's key of that type and value was seen last.
+func keySeen(c identity.Contact, keyType, value string) int64 {
+	var last int64
+	for _, k := range c.Keys {
+		if k.Type == keyType && strings.EqualFold(k.Value, value) {
+			last = max(last, k.LastSeen)
+		}
+	}
+	return last
 }

@@ -205,3 +205,32 @@ func (w *worker) contact(keyType, value string) (apiContact, bool) {
 	}
 	return c, true
 }
+
+// Two consumer groups on one cluster (staging and production, say) keep their contacts
+// apart: by default each shares contacts through an identity topic of its own.
+func TestGroupsKeepTheirContactsApart(t *testing.T) {
+	e := newEnv(t, 1)
+	const phone, bsuid = "573015550888", "CO.88880000000000000001"
+	e.produce([]kafka.Message{keyedInbound("wamid.groups.1", 1781000000, phone, bsuid, "")})
+	production := e.startWorker(t.TempDir(), "--group", "production")
+	waitFor(t, 60*time.Second, "production to learn the contact's phone", func() bool {
+		return e.count("SELECT count() FROM $db.identities FINAL WHERE phone = '"+phone+"'") == 1
+	})
+
+	staging := e.database + "_staging"
+	t.Cleanup(func() { _ = e.conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+staging) })
+	w := e.startWorker(t.TempDir(), "--group", "staging", "--database", staging, "--start-offset", "latest")
+	waitFor(t, 60*time.Second, "staging to be ready", func() bool { return w.ready() == 200 })
+	e.produce([]kafka.Message{keyedInbound("wamid.groups.2", 1781000100, "", bsuid, "")})
+	waitFor(t, 60*time.Second, "staging to write the message", func() bool {
+		return e.count("SELECT count() FROM "+staging+".chat_report FINAL WHERE message_id = 'wamid.groups.2'") == 1
+	})
+	if n := e.count("SELECT count() FROM " + staging + ".chat_report FINAL WHERE phone IS NOT NULL"); n != 0 {
+		t.Errorf("staging filled a phone only production knew (%d rows)", n)
+	}
+	if n := e.count("SELECT count() FROM " + staging + ".identities FINAL"); n != 1 {
+		t.Errorf("staging has %d identities rows, want its one contact", n)
+	}
+	w.stop(t)
+	production.stop(t)
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,10 +58,16 @@ func runCmd(ctx context.Context, args []string) error {
 		"contacts kept decoded in memory (about 1 KB each); the others are a Badger read away; 0: none")
 	fs.IntVar(&t.memoryLimitMB, "memory-limit-mb", 384,
 		"soft limit of the Go heap (runtime/debug.SetMemoryLimit): the GC works harder as the worker nears it; 0: none")
-	fs.StringVar(&t.identityTopic, "identity-topic", "whatsapp.identity",
-		"compacted topic through which the workers of the group share contacts (created when missing); empty: this worker resolves alone")
+	fs.StringVar(&t.identityTopic, "identity-topic", "whatsapp.identity.{group}",
+		"compacted topic through which the workers of the group share contacts and leads (created when missing); "+
+			"{group} stands for --group, so that two groups (two deployments on one cluster) never mix their contacts; "+
+			"empty: this worker resolves alone")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	t.identityTopic = strings.ReplaceAll(t.identityTopic, "{group}", c.group)
+	if strings.Trim(t.identityTopic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || len(t.identityTopic) > 249 {
+		return fmt.Errorf("--identity-topic %q is not a Kafka topic name (letters, digits, '.', '_' and '-'): give one", t.identityTopic)
 	}
 	err := runWorker(ctx, c, t, prometheus.NewRegistry())
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {

@@ -31,6 +31,9 @@ func randomFacts(seed uint64, n, users int) []Facts {
 			f.PreviousBSUID, f.PreviousPhone = u.bsuid, u.phone
 			u.bsuid, u.phone = fmt.Sprintf("%s%d", strings.TrimRight(u.bsuid, "0123456789"), rng.Uint32()), fmt.Sprintf("55%d", rng.Uint32())
 			f.BSUID, f.Phone = u.bsuid, u.phone
+			if rng.IntN(2) == 0 { // user_changed_user_id: the new number cannot be shared
+				f.Phone, f.PreviousPhone = "", ""
+			}
 		case 1: // a contact request
 			f.BSUID, f.Phone, f.PhoneSource = u.bsuid, u.phone, "contact_request"
 		case 2, 3:

@@ -220,7 +220,9 @@ func joinFacts(sl *slot, s *record) {
 		dst *fact
 		src fact
 	}{{&r.bsuid, s.bsuid}, {&r.parent, s.parent}, {&r.phone, s.phone}, {&r.user, s.user}, {&r.name, s.name}} {
-		if p.src.V != "" {
+		// A phone emptied by a change of number is a fact too; an empty username of a
+		// merged-away contact is not (it only shows what the contact's row displayed).
+		if p.src.V != "" || p.dst == &r.phone && p.src != (fact{}) {
 			p.dst.set(p.src.V, p.src.At, p.src.Rank)
 		}
 	}

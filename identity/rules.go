@@ -71,8 +71,14 @@ func (w *work) apply(event *Facts) (Resolution, error) {
 	if f.ParentBSUID != "" {
 		r.parent.set(f.ParentBSUID, f.At, bsuidRank|class)
 	}
-	if f.Phone != "" {
+	switch {
+	case f.Phone != "":
 		r.phone.set(f.Phone, f.At, sourceRank[f.source()]|class)
+	case f.change():
+		// A BSUID is regenerated only when the number changes, so a notice without the new
+		// number (user_changed_user_id: it cannot be shared) leaves the phone unknown from
+		// then on. The old number stays a key of the contact, no longer its phone.
+		r.phone.set("", f.At, sourceRank[model.PhoneFromSystem])
 	}
 	if f.ProfileName != "" {
 		r.name.set(f.ProfileName, f.At, 0)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"strings"
 
 	"github.com/wapipe/wapipe/model"
@@ -58,6 +59,9 @@ func (b *Builder) call(txn tx, ev *model.Event, who model.Who) ([]model.Row, err
 		c.endedAt = ev.EndTime
 	}
 	c.duration = max(c.duration, ev.Duration)
+	if c.duration == 0 && c.startedAt > 0 && c.endedAt > c.startedAt {
+		c.duration = uint32(min(c.endedAt-c.startedAt, math.MaxUint32)) // a terminate without duration: its times tell it
+	}
 	c.eventAt = max(c.eventAt, ev.At) // the latest event applied, by webhook time
 	visible := !found || c.direction != old.direction || c.status != old.status ||
 		c.startedAt != old.startedAt || c.endedAt != old.endedAt || c.duration != old.duration ||

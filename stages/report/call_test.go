@@ -14,6 +14,12 @@ func terminate(at int64) *model.Event {
 	return ev
 }
 
+// noDuration is a terminate whose duration field is missing: start and end time tell it.
+func noDuration(ev *model.Event) *model.Event {
+	ev.Duration = 0
+	return ev
+}
+
 func TestCalls(t *testing.T) {
 	ringing := callEv("wacid.1", "status", "RINGING", t0)
 	accepted := callEv("wacid.1", "status", "ACCEPTED", t0+10)
@@ -32,6 +38,7 @@ func TestCalls(t *testing.T) {
 		{"terminate first", []*model.Event{terminate(t0 + 130), accepted, ringing}, "COMPLETED", true, t0 + 130},
 		{"first terminal status stays", []*model.Event{ringing, rejected, terminate(t0 + 130)}, "REJECTED", true, t0 + 130},
 		{"lower case status", []*model.Event{callEv("wacid.1", "terminate", "Failed", t0+5)}, "FAILED", false, t0 + 5},
+		{"terminate without duration", []*model.Event{ringing, noDuration(terminate(t0 + 130))}, "COMPLETED", true, t0 + 130},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

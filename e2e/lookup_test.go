@@ -117,6 +117,10 @@ func TestLookupFindsContactByAnyKey(t *testing.T) {
 			t.Errorf("bsuid %s: version 0", key)
 		}
 	}
+	// A phone as people write it finds the contact: phones are stored as digits.
+	if c, err := lookup(append(fromCH, "--phone", "+57 301-555-0777")...); err != nil || c["contact_id"] != survivor {
+		t.Errorf("--phone +57 301-555-0777: %v, %v; want %s", c["contact_id"], err, survivor)
+	}
 	w.stop(t)
 }
 

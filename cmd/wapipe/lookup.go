@@ -25,7 +25,7 @@ func lookupCmd(ctx context.Context, args []string) error {
 	c.clickhouseFlags(fs)
 	bsuid := fs.String("bsuid", "", "find the contact of this BSUID (or parent BSUID)")
 	username := fs.String("username", "", "find the contact of this username (case-insensitive, with its @)")
-	phone := fs.String("phone", "", "find the contact of this phone (digits)")
+	phone := fs.String("phone", "", "find the contact of this phone (its digits: +57 301 555 0142 is 573015550142)")
 	tenant := fs.String("tenant", "", "the tenant (business portfolio); default: any")
 	worker := fs.String("worker", "", "ask a running worker (its --listen URL, e.g. http://127.0.0.1:9464) instead of ClickHouse")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -70,6 +70,18 @@ func lookupContact(ctx context.Context, c common, worker, tenant, bsuid, usernam
 	}
 	if keyType == "" {
 		return nil, errors.New("give one of --bsuid, --username, --phone")
+	}
+	if keyType == "phone" {
+		// Phones are stored as digits only (contract 6), as people do not always write them.
+		value = strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, value)
+		if value == "" {
+			return nil, fmt.Errorf("--phone %q has no digits", phone)
+		}
 	}
 	var contact *contactJSON
 	if worker != "" {

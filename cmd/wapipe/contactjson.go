@@ -48,7 +48,7 @@ func toJSON(c *identity.Contact) contactJSON {
 	for i, k := range c.Keys {
 		j.Keys[i] = keyJSON{KeyType: k.Type, KeyValue: k.Value, FirstSeen: unixUTC(k.FirstSeen), LastSeen: unixUTC(k.LastSeen)}
 	}
-	// The order lookupClickHouse reads them in, so that both sources print alike.
+	// One order whichever source the contact came from (ClickHouse, or a worker's store).
 	slices.SortFunc(j.Keys, func(a, b keyJSON) int {
 		return cmp.Or(cmp.Compare(a.KeyType, b.KeyType), a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.KeyValue, b.KeyValue))
 	})

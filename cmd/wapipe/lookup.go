@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
 
@@ -72,15 +73,9 @@ func lookupContact(ctx context.Context, c common, worker, tenant, bsuid, usernam
 		return nil, errors.New("give one of --bsuid, --username, --phone")
 	}
 	if keyType == "phone" {
-		// Phones are stored as digits only (contract 6), as people do not always write them.
-		value = strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, value)
-		if value == "" {
-			return nil, fmt.Errorf("--phone %q has no digits", phone)
+		var ok bool
+		if value, ok = model.PhoneDigits(value); !ok {
+			return nil, fmt.Errorf("--phone %q is not a phone number", phone)
 		}
 	}
 	var contact *contactJSON

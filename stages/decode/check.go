@@ -2,8 +2,8 @@ package decode
 
 import (
 	"strconv"
-	"strings"
 
+	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/schemas"
 )
 
@@ -42,14 +42,8 @@ func (c *check) cardPhone(field, v string) string {
 	if allDigits(v) {
 		return v
 	}
-	digits := strings.Map(func(r rune) rune {
-		switch r {
-		case '+', ' ', '-', '(', ')':
-			return -1
-		}
-		return r
-	}, v)
-	if !allDigits(digits) {
+	digits, ok := model.PhoneDigits(v)
+	if !ok {
 		c.fail(field + " " + quote(v) + " is not a phone number")
 		return ""
 	}

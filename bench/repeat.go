@@ -11,7 +11,7 @@ import (
 // repeat runs the whole benchmark c.runs times for each binary in the comma-separated
 // c.binary, alternating between them (A B A B ...) so that a drift of the machine's load
 // touches every binary alike. On a shared 2-core machine one run of the same binary varies
-// by 20% or more (ClickHouse's merges and the GC's cycle count move with the timing), so a
+// by 20% or more (ClickHouse's cost and the GC's cycle count move with the timing), so a
 // comparison needs several alternated runs and their medians. It returns the median result
 // of the first binary, correct only if every run of it was.
 func repeat(ctx context.Context, c config) (result, error) {

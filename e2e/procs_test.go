@@ -128,6 +128,30 @@ func (e *env) rawCounts() map[string]int64 {
 	return out
 }
 
+// finalDigests is, per table, a digest of every column of every row under FINAL: what an
+// analyst reads. Equal digests mean the same rows with the same contents and versions.
+func (e *env) finalDigests() map[string]int64 {
+	out := map[string]int64{}
+	for _, table := range model.Tables {
+		rows, err := e.conn.Query(context.Background(),
+			"SELECT name FROM system.columns WHERE database = ? AND table = ? ORDER BY name", e.database, table)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var cols []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				e.t.Fatal(err)
+			}
+			cols = append(cols, "ifNull(toString("+c+"), 'NULL')")
+		}
+		rows.Close()
+		out[table] = e.count("SELECT toUInt64(sum(cityHash64(concat(" + strings.Join(cols, ", '|', ") + "))) % 1000000007) FROM $db." + table + " FINAL")
+	}
+	return out
+}
+
 // expectCountedOnce checks what FINAL would hide if something were counted twice or a replay
 // went wrong: touches add up to the referrals (a lead touched twice by one message would show
 // touches 2 under FINAL), every message is in its direction once, outbound messages show the

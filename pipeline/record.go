@@ -36,8 +36,8 @@ type Unit struct {
 	Invalid []model.Invalid
 	// Rows are the rows to write for this record.
 	Rows []model.Row
-	// Seen are the dedupe keys to remember once the rows are durable.
-	Seen []string
+	// Seen are the dedupe keys (hashed) to remember once the rows are durable.
+	Seen [][2]uint64
 	// DeadLetter, when not nil, sends the record to the dead-letter topic with this reason.
 	DeadLetter *DeadLetter
 }

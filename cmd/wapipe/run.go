@@ -39,6 +39,7 @@ type tuning struct {
 	memoryLimitMB   int
 	lastSeenStep    time.Duration
 	cacheContacts   int
+	dedupeKeys      int
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -56,6 +57,8 @@ func runCmd(ctx context.Context, args []string) error {
 		"how far identities/contact_keys last_seen may lag: a contact seen again sooner is not rewritten")
 	fs.IntVar(&t.cacheContacts, "cache-contacts", 25_000,
 		"contacts kept decoded in memory (about 1 KB each); the others are a Badger read away; 0: none")
+	fs.IntVar(&t.dedupeKeys, "dedupe-keys", dedupe.DefaultKeys,
+		"events remembered as counted (about 20 bytes each), so their redeliveries are skipped unprocessed; a forgotten one is processed again and still counted once")
 	fs.IntVar(&t.memoryLimitMB, "memory-limit-mb", 384,
 		"soft limit of the Go heap (runtime/debug.SetMemoryLimit): the GC works harder as the worker nears it; 0: none")
 	fs.StringVar(&t.identityTopic, "identity-topic", "whatsapp.identity.{group}",
@@ -125,10 +128,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_decode_unknown_total",
 		Help: "Unknown webhook fields, message types and statuses skipped or kept, by kind."}, []string{"what"})
 	reg.MustRegister(duplicates, unknown)
-	seen, err := dedupe.New(db, 0)
-	if err != nil {
-		return err
-	}
+	seen := dedupe.New(dedupe.Config{Keys: t.dedupeKeys})
 	// One Badger transaction per batch rather than per event; the pipeline flushes both
 	// stores before a batch's rows go to ClickHouse.
 	// --cache-contacts (25,000 by default, about 1 KB each) serve a partition's recent
@@ -209,7 +209,8 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 	}
 }
 
-// afterDurable publishes the batch's identity and lead snapshots, stores its dedupe keys,
+// afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
+// (not those of dead letters: sent again after their cause is removed, they are processed),
 // and last drops the batch's record of changed contacts: until then a crash makes the
 // next start rewrite and republish those contacts (heal), whatever a replay skips.
 func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
@@ -219,13 +220,16 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 				return err
 			}
 		}
-		var keys []string
+		var keys, dead []dedupe.Key
 		for _, u := range batch {
-			keys = append(keys, u.Seen...)
+			if u.DeadLetter != nil {
+				dead = append(dead, u.Seen...)
+			} else {
+				keys = append(keys, u.Seen...)
+			}
 		}
-		if err := seen.Remember(keys); err != nil {
-			return err
-		}
+		seen.Remember(keys)
+		seen.Forget(dead)
 		return proc.Durable()
 	}
 }

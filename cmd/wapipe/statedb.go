@@ -25,7 +25,39 @@ func openState(dir string) (*badger.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, err)
 	}
+	if err := dropRetired(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state in %s: %w", dir, err)
+	}
 	return db, nil
+}
+
+// retiredPrefixes are key prefixes that earlier versions wrote and nothing reads any more:
+// "dd/" held every event's dedupe key for 8 days (a million keys a million webhooks), which
+// the state no longer needs (stages/dedupe). A state directory of such a version is upgraded
+// in place: the keys are dropped once, at the first start, and compactions reclaim them.
+var retiredPrefixes = []string{"dd/"}
+
+func dropRetired(db *badger.DB) error {
+	for _, p := range retiredPrefixes {
+		found := false
+		err := db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
+			defer it.Close()
+			it.Rewind()
+			found = it.Valid()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := db.DropPrefix([]byte(p)); err != nil {
+				return fmt.Errorf("drop the retired keys %q: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // stateOptions are sized for a bounded footprint whatever the contact count (issue 5, 7):

@@ -52,3 +52,48 @@ func TestStateLeftWithLargerMemtablesOpens(t *testing.T) {
 		t.Fatalf("found %d of the %d keys the killed worker wrote", found, keys)
 	}
 }
+
+// A state directory written by a version that stored every dedupe key ("dd/") opens with
+// those keys gone and everything else kept.
+func TestRetiredDedupeKeysAreDroppedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	db, err := openState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(txn *badger.Txn) error {
+		for i := range 1000 {
+			if err := txn.Set(fmt.Appendf(nil, "dd/wamid.%d", i), nil); err != nil {
+				return err
+			}
+		}
+		return txn.Set([]byte("id/c/contact"), []byte("kept"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = openState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func(prefix string) (n int) {
+		_ = db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	if n := count("dd/"); n != 0 {
+		t.Fatalf("%d retired dedupe keys are left", n)
+	}
+	if n := count("id/"); n != 1 {
+		t.Fatalf("the contact was dropped with the dedupe keys (%d id/ keys)", n)
+	}
+}

@@ -3,114 +3,82 @@ package dedupe
 import (
 	"fmt"
 	"testing"
-
-	"github.com/dgraph-io/badger/v4"
-	"github.com/wapipe/wapipe/internal/keyfilter"
 )
 
-func open(t *testing.T, dir string) *badger.DB {
-	t.Helper()
-	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+// seen, hold, remember and forget take the strings events carry.
+func seen(s *Set, k string) bool { return s.Seen(s.Key(k)) }
+func hold(s *Set, k string)      { s.Hold(s.Key(k)) }
+func remember(s *Set, k string)  { s.Remember([]Key{s.Key(k)}) }
+func forget(s *Set, k string)    { s.Forget([]Key{s.Key(k)}) }
 
-func newSet(tb testing.TB, db *badger.DB) *Set {
-	tb.Helper()
-	s, err := New(db, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
-
-func seen(t *testing.T, s *Set, key string) bool {
-	t.Helper()
-	ok, err := s.Seen(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ok
-}
-
-// A key in flight counts as seen; after a crash before durability it is new again, so the
-// redelivered webhook is processed rather than lost.
-func TestHeldKeysAreNotRememberedAcrossRestart(t *testing.T) {
-	dir := t.TempDir()
-	db := open(t, dir)
-	s := newSet(t, db)
-	s.Hold("wamid.1")
-	if !seen(t, s, "wamid.1") {
+// A key in flight counts as seen, so the same event twice in one batch is applied once; a
+// new set (a restart) knows nothing, so a webhook redelivered after a crash is processed
+// rather than lost.
+func TestHeldKeysAreSeenUntilReleased(t *testing.T) {
+	s := New(Config{})
+	hold(s, "wamid.1")
+	if !seen(s, "wamid.1") {
 		t.Fatal("a key in flight must count as seen")
 	}
-	db.Close() // crash before the rows were durable
-
-	db = open(t, dir)
-	defer db.Close()
-	if seen(t, newSet(t, db), "wamid.1") {
-		t.Fatal("a key never made durable must not survive a restart")
+	if seen(New(Config{}), "wamid.1") {
+		t.Fatal("a restarted set must not know a key that was never durable")
+	}
+	forget(s, "wamid.1")
+	if seen(s, "wamid.1") {
+		t.Fatal("a released key of a record that will be read again must not be seen")
 	}
 }
 
-func TestRememberedKeysSurviveRestart(t *testing.T) {
-	dir := t.TempDir()
-	db := open(t, dir)
-	s := newSet(t, db)
-	s.Hold("wamid.2|delivered")
-	if err := s.Remember([]string{"wamid.2|delivered"}); err != nil {
-		t.Fatal(err)
+func TestRememberedKeysAreSeen(t *testing.T) {
+	s := New(Config{})
+	hold(s, "wamid.2|delivered")
+	remember(s, "wamid.2|delivered")
+	if !seen(s, "wamid.2|delivered") {
+		t.Fatal("a durable key must be seen")
 	}
-	db.Close()
-
-	db = open(t, dir)
-	defer db.Close()
-	s = newSet(t, db)
-	if !seen(t, s, "wamid.2|delivered") {
-		t.Fatal("a durable key must be seen after restart")
-	}
-	if seen(t, s, "wamid.2|read") {
+	if seen(s, "wamid.2|read") {
 		t.Fatal("another status of the same message is a different event")
 	}
 }
 
-// The filter in front of Badger never hides a remembered key: not while keys pour in past
-// its capacity (it rebuilds), and not after a restart (it is rebuilt from what is stored).
-func TestFilterNeverForgetsARememberedKey(t *testing.T) {
-	defer func(n uint) { keyfilter.MinKeys = n }(keyfilter.MinKeys)
-	keyfilter.MinKeys = 16
-	dir := t.TempDir()
-	db := open(t, dir)
-	s := newSet(t, db)
-	for batch := range 20 {
-		var keys []string
-		for i := range 10 {
-			k := fmt.Sprintf("wamid.%d.%d", batch, i)
-			s.Hold(k)
-			keys = append(keys, k)
-		}
-		if err := s.Remember(keys); err != nil {
-			t.Fatal(err)
-		}
-		for b := 0; b <= batch; b++ {
-			if !seen(t, s, fmt.Sprintf("wamid.%d.9", b)) {
-				t.Fatalf("after batch %d, a key of batch %d is not seen", batch, b)
-			}
+// Two holders of one key (the same event in two records in flight): the key stays held
+// until both let go.
+func TestHoldsAreCounted(t *testing.T) {
+	s := New(Config{})
+	hold(s, "k")
+	hold(s, "k")
+	forget(s, "k")
+	if !seen(s, "k") {
+		t.Fatal("a key still held by one record must be seen")
+	}
+	forget(s, "k")
+	if seen(s, "k") {
+		t.Fatal("a key no record holds must not be seen")
+	}
+}
+
+// The set never holds more than Config.Keys durable keys: the newest are remembered, the
+// oldest generation is forgotten as a whole.
+func TestSizeIsBoundedAndKeepsTheNewest(t *testing.T) {
+	const keys = 1000
+	s := New(Config{Keys: keys})
+	for i := range 10 * keys {
+		k := fmt.Sprint("wamid.", i)
+		hold(s, k)
+		remember(s, k)
+		if n := s.Len(); n > keys {
+			t.Fatalf("after %d keys the set holds %d, more than its %d", i+1, n, keys)
 		}
 	}
-	db.Close()
-	db = open(t, dir)
-	defer db.Close()
-	s = newSet(t, db)
-	for b := range 20 {
-		for i := range 10 {
-			if !seen(t, s, fmt.Sprintf("wamid.%d.%d", b, i)) {
-				t.Fatalf("after restart, wamid.%d.%d is not seen", b, i)
-			}
+	for i := 10*keys - keys/2; i < 10*keys; i++ {
+		if !seen(s, fmt.Sprint("wamid.", i)) {
+			t.Fatalf("wamid.%d, among the newest %d keys, is forgotten", i, keys/2)
 		}
 	}
-	if seen(t, s, "wamid.new") {
-		t.Fatal("a key never remembered is seen")
+	if seen(s, "wamid.0") {
+		t.Fatal("the oldest key is still remembered past the bound")
+	}
+	if len(s.pending) != 0 {
+		t.Fatalf("%d holds left after every key was remembered", len(s.pending))
 	}
 }

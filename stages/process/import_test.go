@@ -21,10 +21,7 @@ func newStage(t *testing.T, self string) *Stage {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	seen, err := dedupe.New(db, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seen := dedupe.New(dedupe.Config{})
 	reports, err := report.New(db, report.Config{Deferred: true})
 	if err != nil {
 		t.Fatal(err)
@@ -116,10 +113,7 @@ func TestHealAfterAStopMidBatch(t *testing.T) {
 	}
 	defer db.Close()
 	stage := func() *Stage {
-		seen, err := dedupe.New(db, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		seen := dedupe.New(dedupe.Config{})
 		reports, err := report.New(db, report.Config{Deferred: true})
 		if err != nil {
 			t.Fatal(err)

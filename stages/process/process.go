@@ -38,11 +38,8 @@ func (s *Stage) Process(_ context.Context, u *pipeline.Unit) error {
 	}
 	for i := range u.Events {
 		ev := &u.Events[i]
-		seen, err := s.Seen.Seen(ev.DedupeKey)
-		if err != nil {
-			return err
-		}
-		if seen {
+		key := s.Seen.Key(ev.DedupeKey)
+		if s.Seen.Seen(key) {
 			if s.Duplicates != nil {
 				s.Duplicates()
 			}
@@ -52,8 +49,8 @@ func (s *Stage) Process(_ context.Context, u *pipeline.Unit) error {
 		if err != nil {
 			return err
 		}
-		s.Seen.Hold(ev.DedupeKey)
-		u.Seen = append(u.Seen, ev.DedupeKey)
+		s.Seen.Hold(key)
+		u.Seen = append(u.Seen, key)
 		u.Rows = append(u.Rows, rows...)
 	}
 	return nil

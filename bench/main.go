@@ -16,7 +16,7 @@
 //
 // The last line is always
 //
-//	RESULT webhooks=N per_second=X cpu_us_per_webhook=Y peak_rss_mb=Z correct=true|false
+//	RESULT webhooks=N per_second=X cpu_us_per_webhook=Y peak_rss_mb=Z users=U rows_per_webhook=R state_mb=S clickhouse_us_per_webhook=C correct=true|false
 //
 // Run it with `make bench` or `go run ./bench -h` for the flags.
 package main
@@ -88,8 +88,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 	}
-	fmt.Printf("RESULT webhooks=%d per_second=%.0f cpu_us_per_webhook=%.2f peak_rss_mb=%.0f correct=%t\n",
-		r.webhooks, r.perSecond, r.cpuUSPerWebhook, r.peakRSSMB, r.correct && err == nil)
+	fmt.Printf("RESULT %s correct=%t\n", r.fields(), r.correct && err == nil)
 	if err != nil || !r.correct {
 		os.Exit(1)
 	}

@@ -31,8 +31,7 @@ func repeat(ctx context.Context, c config) (result, error) {
 		}
 		fmt.Printf("\n=== run %d of %d: %s\n", i+1, max(c.runs, 1)*len(binaries), rc.binary)
 		r, err := run(ctx, rc)
-		fmt.Printf("RUN binary=%s webhooks=%d per_second=%.0f cpu_us_per_webhook=%.2f peak_rss_mb=%.0f correct=%t\n",
-			rc.binary, r.webhooks, r.perSecond, r.cpuUSPerWebhook, r.peakRSSMB, r.correct && err == nil)
+		fmt.Printf("RUN binary=%s %s correct=%t\n", rc.binary, r.fields(), r.correct && err == nil)
 		if err != nil {
 			r.correct = false
 			firstErr = cmp.Or(firstErr, fmt.Errorf("run %d (%s): %w", i+1, rc.binary, err))
@@ -64,14 +63,23 @@ func median(rs []result) result {
 		}
 		return v[len(v)/2]
 	}
-	m := result{webhooks: rs[0].webhooks, correct: true,
+	m := result{webhooks: rs[0].webhooks, users: rs[0].users, correct: true,
 		perSecond:       mid(func(r result) float64 { return r.perSecond }),
 		cpuUSPerWebhook: mid(func(r result) float64 { return r.cpuUSPerWebhook }),
-		peakRSSMB:       mid(func(r result) float64 { return r.peakRSSMB })}
+		peakRSSMB:       mid(func(r result) float64 { return r.peakRSSMB }),
+		rowsPerWebhook:  mid(func(r result) float64 { return r.rowsPerWebhook }),
+		stateMB:         mid(func(r result) float64 { return r.stateMB }),
+		chUSPerWebhook:  mid(func(r result) float64 { return r.chUSPerWebhook })}
 	for _, r := range rs {
 		m.correct = m.correct && r.correct
 	}
 	return m
+}
+
+// fields is the RESULT line's figures, in its order.
+func (r result) fields() string {
+	return fmt.Sprintf("webhooks=%d per_second=%.0f cpu_us_per_webhook=%.2f peak_rss_mb=%.0f users=%d rows_per_webhook=%.3f state_mb=%.0f clickhouse_us_per_webhook=%.2f",
+		r.webhooks, r.perSecond, r.cpuUSPerWebhook, r.peakRSSMB, r.users, r.rowsPerWebhook, r.stateMB, r.chUSPerWebhook)
 }
 
 // collect returns f of every run, sorted.

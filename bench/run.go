@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -20,7 +22,14 @@ type result struct {
 	perSecond       float64
 	cpuUSPerWebhook float64
 	peakRSSMB       float64
-	correct         bool
+	// users is the contacts the traffic has (the generator's count), rowsPerWebhook the
+	// ClickHouse rows the worker inserted per webhook, stateMB the state directory's size at
+	// the end, chUSPerWebhook ClickHouse's CPU during the run per webhook.
+	users          int
+	rowsPerWebhook float64
+	stateMB        float64
+	chUSPerWebhook float64
+	correct        bool
 }
 
 // point is one poll of the worker's progress.
@@ -38,6 +47,7 @@ type measured struct {
 	chPID                       int
 	peakRSSKB, rssKB            int64
 	rssAnonKB, rssFileKB        int64 // of rssKB: the process's own memory, and mapped files (Badger's tables)
+	stateBytes                  int64 // the worker's state directory once it stopped
 	cgroup                      *memCgroup
 	cgroupPeakMB                float64
 	oomKills                    int
@@ -100,6 +110,12 @@ func run(ctx context.Context, c config) (result, error) {
 		r.cpuUSPerWebhook = float64(m.workerCPU.Microseconds()) / float64(max(m.pre.exp.Bodies, 1))
 	}
 	r.peakRSSMB = float64(m.peakRSSKB) / 1024
+	r.users = m.pre.exp.Contacts
+	if n := float64(max(m.pre.exp.Bodies, 1)); m.wall > 0 {
+		r.rowsPerWebhook = m.final.sum("wapipe_clickhouse_rows_inserted_total", nil) / n
+		r.chUSPerWebhook = float64(m.chCPU.Microseconds()) / n
+	}
+	r.stateMB = float64(m.stateBytes) / (1 << 20)
 	r.correct = err == nil && len(m.checks) > 0
 	for _, x := range m.checks {
 		r.correct = r.correct && x.ok()
@@ -217,6 +233,7 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 	if err := w.stop(60 * time.Second); err != nil {
 		return fmt.Errorf("worker stop: %w", err)
 	}
+	m.stateBytes = dirBytes(filepath.Join(dir, "state"))
 	var ok bool
 	m.checks, ok = verify(ctx, ch, m.pre.exp)
 	if dead := m.final.sum("wapipe_records_dead_lettered_total", nil); int(dead) != m.pre.exp.DeadLetters {
@@ -227,6 +244,20 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 		return errors.New("ClickHouse differs from the generator's expected counts")
 	}
 	return nil
+}
+
+// dirBytes is the size of the files under dir (0 when it cannot be read).
+func dirBytes(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // selfCPU is this process's CPU: the embedded broker serving the worker, plus the sampling.

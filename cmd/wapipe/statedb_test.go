@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -95,5 +96,42 @@ func TestRetiredDedupeKeysAreDroppedAtOpen(t *testing.T) {
 	}
 	if n := count("id/"); n != 1 {
 		t.Fatalf("the contact was dropped with the dedupe keys (%d id/ keys)", n)
+	}
+}
+
+// Values of the sizes the state writes (a contact, a lead, a batch's crash-healing record:
+// up to a few KB) stay in the tree, where compactions reclaim what was overwritten, not in
+// the value log, which nothing collects while the worker runs.
+func TestStateValuesStayOutOfTheValueLog(t *testing.T) {
+	dir := t.TempDir()
+	db, err := openState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := make([]byte, 4<<10)
+	for round := range 20 {
+		wb := db.NewWriteBatch()
+		for i := range 1000 {
+			value[0] = byte(round)
+			if err := wb.Set(fmt.Appendf(nil, "id/c/%04d", i), value); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := wb.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil { // trims the value log file to what was written
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	var vlog int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			vlog += fi.Size()
+		}
+	}
+	if vlog > 1<<20 {
+		t.Fatalf("80 MB of 4 KB values left %d MB in the value log", vlog>>20)
 	}
 }

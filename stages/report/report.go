@@ -65,8 +65,7 @@ const ( // each starts with statePrefix
 	pfxLead  = "rp/l/" // tenant, contact, ad -> leadState
 )
 
-// New returns a builder over db, which the caller opened and shares with other packages. In
-// Deferred mode it reads the stored state keys once, to fill the filter in front of them.
+// New returns a builder over db, which the caller opened and shares with other packages.
 func New(db *badger.DB, cfg Config) (*Builder, error) {
 	w := cfg.AttributionWindow
 	if w <= 0 {
@@ -74,11 +73,7 @@ func New(db *badger.DB, cfg Config) (*Builder, error) {
 	}
 	b := &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred}
 	if cfg.Deferred {
-		m, err := newMemo(db)
-		if err != nil {
-			return nil, fmt.Errorf("report: load state keys: %w", err)
-		}
-		b.memo = m
+		b.memo = newMemo()
 	}
 	return b, nil
 }
@@ -201,7 +196,7 @@ func (b *Builder) commitOpen() error {
 		return fmt.Errorf("report: commit: %w", err)
 	}
 	b.memo.committed()
-	return b.memo.reloadIfFull(b.db)
+	return nil
 }
 
 // view reads in the open transaction when there is one, so the next event sees the last.

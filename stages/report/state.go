@@ -5,7 +5,6 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/internal/gencache"
-	"github.com/wapipe/wapipe/internal/keyfilter"
 )
 
 // statePrefix is the prefix of every report state key (the pfx constants in report.go).
@@ -26,21 +25,18 @@ type tx struct {
 
 // memo is the report state Deferred mode serves from memory. written is what the open
 // transaction wrote (nil for a delete); hot is committed state, filled on reads and by
-// committed writes (a nil value means known absent); stored holds every key ever written,
-// approximately, so that most reads of state that does not exist yet (a new message, a
-// contact without touches) never reach Badger. Guarded by Builder.mu.
+// committed writes (a nil value means known absent). Both are bounded; state that is in
+// neither is a Badger read, whose own per-table Bloom filters answer most reads of state
+// that does not exist yet (a new message). An in-memory filter of every stored key used to
+// answer those, but it held 8 days of message keys: it grew with traffic (0.5-1 GB of heap
+// at 1,000 webhooks a second) and was rebuilt by scanning every key. Guarded by Builder.mu.
 type memo struct {
 	hot     *gencache.Cache[[]byte]
 	written map[string][]byte
-	stored  *keyfilter.Filter
 }
 
-func newMemo(db *badger.DB) (*memo, error) {
-	stored, err := keyfilter.Load(db, statePrefix)
-	if err != nil {
-		return nil, err
-	}
-	return &memo{hot: gencache.New[[]byte](hotStates), written: map[string][]byte{}, stored: stored}, nil
+func newMemo() *memo {
+	return &memo{hot: gencache.New[[]byte](hotStates), written: map[string][]byte{}}
 }
 
 // committed moves the open transaction's writes into hot once Badger has them.
@@ -52,21 +48,6 @@ func (m *memo) committed() {
 		m.hot.Put(k, v)
 	}
 	clear(m.written)
-}
-
-// reloadIfFull rebuilds the filter of stored keys once it holds more than it was sized for.
-// It runs after a commit, when Badger has every key the filter was told of. The reload scans
-// every state key while the report stage waits; the room doubles each time, so it is rare.
-func (m *memo) reloadIfFull(db *badger.DB) error {
-	if m == nil || !m.stored.Full() {
-		return nil
-	}
-	stored, err := keyfilter.Load(db, statePrefix)
-	if err != nil {
-		return err
-	}
-	m.stored = stored
-	return nil
 }
 
 // discarded forgets the writes of a transaction that will never commit.
@@ -83,9 +64,6 @@ func (m *memo) lookup(k []byte) ([]byte, bool) {
 	}
 	if v, ok := m.hot.Get(k); ok {
 		return v, true
-	}
-	if !m.stored.MayHold(k[len(statePrefix):]) {
-		return nil, true // never written
 	}
 	return nil, false
 }
@@ -129,7 +107,6 @@ func (t tx) remember(k, v []byte) {
 func (t tx) wrote(k, v []byte) {
 	if t.memo != nil {
 		t.memo.written[string(k)] = v
-		t.memo.stored.Add(k[len(statePrefix):])
 	}
 }
 

@@ -3,18 +3,13 @@ package report
 import (
 	"fmt"
 	"testing"
-
-	"github.com/wapipe/wapipe/internal/keyfilter"
 )
 
 // A write is served from memory only once its transaction committed: a discarded
 // transaction's state must never reach a later event.
 func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	db := openDB(t)
-	m, err := newMemo(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newMemo()
 	k := key(pfxMsg, "t1", "wamid.1")
 	read := func() (string, bool) {
 		txn := db.NewTransaction(false)
@@ -62,11 +57,9 @@ func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	}
 }
 
-// The filter of stored keys never hides state: not state stored before the builder started
-// (a restart), and not while keys pour in past its capacity and it is reloaded.
+// The memory in front of Badger never hides state: not state stored before the builder
+// started (a restart), and not while more states pour in than it holds.
 func TestMemoNeverHidesStoredState(t *testing.T) {
-	defer func(n uint) { keyfilter.MinKeys = n }(keyfilter.MinKeys)
-	keyfilter.MinKeys = 16
 	db := openDB(t)
 	before, err := New(db, Config{Deferred: true})
 	if err != nil {
@@ -101,6 +94,6 @@ func TestMemoNeverHidesStoredState(t *testing.T) {
 		}
 	}
 	readAll(100)
-	write(after, 100, 400) // past the filter's capacity: reloaded on the way
-	readAll(400)
+	write(after, 100, 2*hotStates) // more than the memo holds
+	readAll(2 * hotStates)
 }

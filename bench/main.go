@@ -41,7 +41,7 @@ type config struct {
 	runs                                    int
 	maxInFlightMB, batchRows                int
 	memoryLimitMB, cacheContacts            int
-	batchAge, timeout                       time.Duration
+	batchAge, timeout, lastSeenStep         time.Duration
 	rssBudgetMB                             int
 	cgroupMB                                int
 	cpuProfile, memProfile                  string
@@ -69,6 +69,7 @@ func main() {
 	flag.IntVar(&c.batchRows, "batch-rows", 25_000, "the worker's --batch-rows")
 	flag.IntVar(&c.memoryLimitMB, "memory-limit-mb", 0, "the worker's --memory-limit-mb (0: the worker's default)")
 	flag.IntVar(&c.cacheContacts, "cache-contacts", 0, "the worker's --cache-contacts (0: the worker's default)")
+	flag.DurationVar(&c.lastSeenStep, "last-seen-step", 0, "the worker's --last-seen-step (0: the worker's default)")
 	flag.DurationVar(&c.batchAge, "batch-age", time.Second, "the worker's --batch-age")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up when the worker has not committed everything by then")
 	flag.IntVar(&c.rssBudgetMB, "rss-budget-mb", 512, "worker peak RSS target; exceeding it is reported, not fatal")

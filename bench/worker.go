@@ -64,6 +64,9 @@ func startWorker(c config, brokers, dir, group string, cgroup *memCgroup) (*work
 	if c.cacheContacts > 0 {
 		argv = append(argv, "--cache-contacts", strconv.Itoa(c.cacheContacts))
 	}
+	if c.lastSeenStep > 0 {
+		argv = append(argv, "--last-seen-step", c.lastSeenStep.String())
+	}
 	if cgroup != nil {
 		argv = cgroup.enter(argv)
 	}

@@ -127,6 +127,11 @@ func TestLookupFindsContactByAnyKey(t *testing.T) {
 // keyedInbound is a text message webhook from a user known by phone, BSUID (with a parent
 // BSUID) or both; an empty value is left out, as Meta leaves it out.
 func keyedInbound(id string, at int64, phone, bsuid, parent string) kafka.Message {
+	return keyedInboundTo("102290129340398", id, at, phone, bsuid, parent)
+}
+
+// keyedInboundTo is keyedInbound to the business of another WABA (another tenant).
+func keyedInboundTo(waba, id string, at int64, phone, bsuid, parent string) kafka.Message {
 	contact := map[string]any{"profile": map[string]any{"name": "Lookup Test"}}
 	msg := map[string]any{"id": id, "timestamp": fmt.Sprint(at), "type": "text", "text": map[string]any{"body": "hola"}}
 	for _, f := range []struct {
@@ -138,7 +143,7 @@ func keyedInbound(id string, at int64, phone, bsuid, parent string) kafka.Messag
 		}
 	}
 	body, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account", "entry": []any{map[string]any{
-		"id": "102290129340398", "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
+		"id": waba, "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
 			"messaging_product": "whatsapp",
 			"metadata":          map[string]any{"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
 			"contacts":          []any{contact}, "messages": []any{msg}}}}}}})

@@ -78,13 +78,57 @@ func (s *Store) LookupAll(tenant, keyType, value string) ([]Contact, error) {
 	return out, err
 }
 
+// LookupID returns the surviving contact of a contact id, following merged_into as
+// LookupAll does for a key: one at most for a tenant, one per tenant that holds the id
+// when tenant is "" (a seek per tenant, reading keys only).
+func (s *Store) LookupID(tenant, contactID string) ([]Contact, error) {
+	var out []Contact
+	err := s.db.View(func(txn *badger.Txn) error {
+		in := func(t string) error {
+			_, err := txn.Get(contactKey(t, contactID))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			return followID(txn, t, contactID, &out)
+		}
+		if tenant != "" {
+			return in(tenant)
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(contactPfx)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); {
+			rest := it.Item().Key()[len(contactPfx):]
+			end := bytes.IndexByte(rest, 0)
+			if end < 0 {
+				it.Next()
+				continue
+			}
+			t := string(rest[:end])
+			if err := in(t); err != nil {
+				return err
+			}
+			it.Seek(append([]byte(contactPfx+t), 1)) // past this tenant's contacts
+		}
+		return nil
+	})
+	return out, err
+}
+
 // follow appends the survivor of the contact an index item points at.
 func follow(txn *badger.Txn, tenant string, item *badger.Item, out *[]Contact) error {
 	id, err := item.ValueCopy(nil)
 	if err != nil {
 		return err
 	}
-	r, err := survivor(txn, tenant, string(id))
+	return followID(txn, tenant, string(id), out)
+}
+
+// followID appends the survivor of a contact, with the contacts merged into it.
+func followID(txn *badger.Txn, tenant, id string, out *[]Contact) error {
+	r, err := survivor(txn, tenant, id)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,10 +18,11 @@ import (
 // readiness answers /readyz: nil when the worker consumes and ClickHouse answers.
 type readiness func(ctx context.Context) error
 
-// contactFinder answers GET /v1/contacts: found=false is a 404.
-type contactFinder func(tenant, keyType, value string) (contact any, found bool, err error)
+// contactFinder answers GET /v1/contacts and /v1/recipient: today's contact in each tenant
+// that knows the key (one at most when tenant is given), best first; none is a 404.
+type contactFinder func(tenant, keyType, value string) ([]contactJSON, error)
 
-// serveHTTP serves /metrics, /healthz, /readyz, /v1/contacts and /debug/pprof/ on addr until ctx ends.
+// serveHTTP serves /metrics, /healthz, /readyz, /v1/contacts, /v1/recipient and /debug/pprof/ on addr until ctx ends.
 func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready readiness, find contactFinder, log *slog.Logger) (string, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -45,25 +47,26 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 	})
 	mux.HandleFunc("/v1/contacts", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		for _, kt := range []string{"bsuid", "username", "phone", "parent_bsuid"} {
+		for _, kt := range []string{"bsuid", "username", "phone", "parent_bsuid", keyContactID} {
 			if v := q.Get(kt); v != "" {
-				c, found, err := find(q.Get("tenant"), kt, v)
+				cs, err := find(q.Get("tenant"), kt, v)
 				switch {
 				case errors.Is(err, errStarting):
 					http.Error(w, err.Error(), http.StatusServiceUnavailable)
 				case err != nil:
 					http.Error(w, err.Error(), http.StatusInternalServerError)
-				case !found:
+				case len(cs) == 0:
 					http.Error(w, "contact not found", http.StatusNotFound)
 				default:
 					w.Header().Set("Content-Type", "application/json")
-					_ = json.NewEncoder(w).Encode(c)
+					_ = json.NewEncoder(w).Encode(cs[0])
 				}
 				return
 			}
 		}
-		http.Error(w, "give one of bsuid, username, phone (and optionally tenant)", http.StatusBadRequest)
+		http.Error(w, "give one of bsuid, username, phone, contact_id (and optionally tenant)", http.StatusBadRequest)
 	})
+	mux.HandleFunc("/v1/recipient", recipientHandler(find))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err
@@ -81,4 +84,40 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 		_ = srv.Shutdown(c)
 	}()
 	return ln.Addr().String(), nil
+}
+
+// recipientHandler answers GET /v1/recipient?tenant=T&(bsuid=|username=|phone=|contact_id=)&purpose=P
+// (contract section 9) with the JSON recipientAnswer gives, under its status.
+func recipientHandler(find contactFinder) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		purpose := cmp.Or(q.Get("purpose"), purposeMessage)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, recipientJSON{Purpose: purpose, Error: "method_not_allowed", Reason: "use GET"})
+			return
+		}
+		keyType, value, err := recipientKey(func(k string) string { return q.Get(k) })
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, recipientJSON{Purpose: purpose, Error: "bad_request", Reason: err.Error()})
+			return
+		}
+		tenant := q.Get("tenant")
+		cs, err := find(tenant, keyType, value)
+		switch {
+		case errors.Is(err, errStarting):
+			writeJSON(w, http.StatusServiceUnavailable, recipientJSON{Purpose: purpose, Error: "starting", Reason: err.Error()})
+		case err != nil:
+			writeJSON(w, http.StatusInternalServerError, recipientJSON{Purpose: purpose, Error: "internal", Reason: err.Error()})
+		default:
+			status, body := recipientAnswer(cs, tenant, keyType, value, purpose)
+			writeJSON(w, status, body)
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
 }

@@ -16,24 +16,48 @@ import (
 	"time"
 
 	"github.com/wapipe/wapipe/identity"
-	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
+
+// keyContactID is the key type of a lookup by wapipe's contact id (not a contact_keys key).
+const keyContactID = "contact_id"
 
 func lookupCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("lookup", flag.ContinueOnError)
 	var c common
 	c.clickhouseFlags(fs)
-	bsuid := fs.String("bsuid", "", "find the contact of this BSUID (or parent BSUID)")
-	username := fs.String("username", "", "find the contact of this username (case-insensitive, with its @)")
-	phone := fs.String("phone", "", "find the contact of this phone (its digits: +57 301 555 0142 is 573015550142)")
+	keys := map[string]*string{
+		"bsuid":      fs.String("bsuid", "", "find the contact of this BSUID (or parent BSUID)"),
+		"username":   fs.String("username", "", "find the contact of this username (case-insensitive, with its @)"),
+		"phone":      fs.String("phone", "", "find the contact of this phone (its digits: +57 301 555 0142 is 573015550142)"),
+		keyContactID: fs.String("contact-id", "", "find the contact of this contact id (a merged-away one gives the contact it merged into)"),
+	}
 	tenant := fs.String("tenant", "", "the tenant (business portfolio); default: any")
 	worker := fs.String("worker", "", "ask a running worker (its --listen URL, e.g. http://127.0.0.1:9464) instead of ClickHouse")
 	asJSON := fs.Bool("json", false, "print JSON")
+	recipient := fs.Bool("recipient", false, "print whom to send to (JSON, as GET /v1/recipient answers): exit 3 when the purpose needs a phone and none is known")
+	purpose := fs.String("purpose", purposeMessage, "with --recipient: "+strings.Join(purposes, ", "))
 	if err := parse(fs, args); err != nil {
 		return lookupFailed(err)
 	}
-	contact, err := lookupContact(ctx, c, *worker, *tenant, *bsuid, *username, *phone)
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return lookupFailed(fmt.Errorf("unexpected arguments %q: give a key with its flag, e.g. --bsuid X", fs.Args()))
+	}
+	keyType, value, err := recipientKey(func(kt string) string { return *keys[kt] })
+	switch {
+	case errors.Is(err, errOneKey):
+		return lookupFailed(errors.New("give one of --bsuid, --username, --phone, --contact-id"))
+	case err != nil:
+		return lookupFailed(fmt.Errorf("--%w", err))
+	}
+	if *recipient {
+		if !slices.Contains(purposes, *purpose) {
+			return lookupFailed(fmt.Errorf("--purpose %q: give one of %s", *purpose, strings.Join(purposes, ", ")))
+		}
+		return lookupRecipient(ctx, c, *worker, *tenant, keyType, value, *purpose)
+	}
+	contact, err := lookupContact(ctx, c, *worker, *tenant, keyType, value)
 	if err != nil {
 		return lookupFailed(err)
 	}
@@ -59,25 +83,7 @@ func lookupFailed(err error) error {
 }
 
 // lookupContact finds the contact, or returns nil after saying on stderr that none is known.
-func lookupContact(ctx context.Context, c common, worker, tenant, bsuid, username, phone string) (*contactJSON, error) {
-	keyType, value := "", ""
-	for kt, v := range map[string]string{"bsuid": bsuid, "username": username, "phone": phone} {
-		if v != "" {
-			if keyType != "" {
-				return nil, errors.New("give one of --bsuid, --username, --phone")
-			}
-			keyType, value = kt, v
-		}
-	}
-	if keyType == "" {
-		return nil, errors.New("give one of --bsuid, --username, --phone")
-	}
-	if keyType == "phone" {
-		var ok bool
-		if value, ok = model.PhoneDigits(value); !ok {
-			return nil, fmt.Errorf("--phone %q is not a phone number", phone)
-		}
-	}
+func lookupContact(ctx context.Context, c common, worker, tenant, keyType, value string) (*contactJSON, error) {
 	var contact *contactJSON
 	if worker != "" {
 		var err error
@@ -85,12 +91,7 @@ func lookupContact(ctx context.Context, c common, worker, tenant, bsuid, usernam
 			return nil, err
 		}
 	} else {
-		ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database})
-		if err != nil {
-			return nil, err
-		}
-		defer ch.Close()
-		found, others, err := lookupClickHouse(ctx, ch, tenant, keyType, value)
+		found, others, err := lookupClickHouseAddr(ctx, c, tenant, keyType, value)
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +108,16 @@ func lookupContact(ctx context.Context, c common, worker, tenant, bsuid, usernam
 		fmt.Fprintf(os.Stderr, "no contact with %s %s\n", keyType, value)
 	}
 	return contact, nil
+}
+
+// lookupClickHouseAddr is lookupClickHouse on a connection of its own.
+func lookupClickHouseAddr(ctx context.Context, c common, tenant, keyType, value string) (*identity.Contact, []string, error) {
+	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ch.Close()
+	return lookupClickHouse(ctx, ch, tenant, keyType, value)
 }
 
 func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*contactJSON, error) {
@@ -143,22 +154,36 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*co
 }
 
 // lookupIn finds contacts in the worker's store as lookupClickHouse does in ClickHouse: a
-// BSUID may also be a parent BSUID, and of the tenants that know the key the one where it
-// was seen last answers (ties: the smaller tenant id).
+// BSUID may also be a parent BSUID, a contact id may be a merged-away contact's, and of the
+// tenants that know the key the one where it was seen last comes first (ties: the smaller
+// tenant id). It returns today's contact in each tenant that knows the key.
 func lookupIn(ids *identity.Store) contactFinder {
-	return func(tenant, keyType, value string) (any, bool, error) {
-		cs, err := ids.LookupAll(tenant, keyType, value)
-		if len(cs) == 0 && err == nil && keyType == identity.KeyBSUID {
-			keyType = identity.KeyParentBSUID
+	return func(tenant, keyType, value string) ([]contactJSON, error) {
+		var cs []identity.Contact
+		var err error
+		seen := func(c identity.Contact) int64 { return keySeen(c, keyType, value) }
+		switch keyType {
+		case keyContactID:
+			cs, err = ids.LookupID(tenant, value)
+			seen = func(c identity.Contact) int64 { return c.LastSeen }
+		default:
 			cs, err = ids.LookupAll(tenant, keyType, value)
+			if len(cs) == 0 && err == nil && keyType == identity.KeyBSUID {
+				keyType = identity.KeyParentBSUID
+				cs, err = ids.LookupAll(tenant, keyType, value)
+			}
 		}
 		if len(cs) == 0 || err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		best := slices.MaxFunc(cs, func(a, b identity.Contact) int {
-			return cmp.Or(cmp.Compare(keySeen(a, keyType, value), keySeen(b, keyType, value)), cmp.Compare(b.Tenant, a.Tenant))
+		slices.SortFunc(cs, func(a, b identity.Contact) int {
+			return cmp.Or(cmp.Compare(seen(b), seen(a)), cmp.Compare(a.Tenant, b.Tenant))
 		})
-		return toJSON(&best), true, nil
+		out := make([]contactJSON, len(cs))
+		for i := range cs {
+			out[i] = toJSON(&cs[i])
+		}
+		return out, nil
 	}
 }
 

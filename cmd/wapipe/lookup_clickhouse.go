@@ -12,7 +12,8 @@ import (
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
 
-// lookupClickHouse finds a contact through contact_keys (every identifier ever seen), follows
+// lookupClickHouse finds a contact through contact_keys (every identifier ever seen; a contact
+// id through identities), follows
 // merges to today's contact, and reads its identity and keys. Without a tenant the key may
 // be known in several: the contact seen last is returned, and the other tenants named.
 func lookupClickHouse(ctx context.Context, ch *clickhouse.Client, tenant, keyType, value string) (*identity.Contact, []string, error) {
@@ -25,7 +26,13 @@ func lookupClickHouse(ctx context.Context, ch *clickhouse.Client, tenant, keyTyp
 	q := fmt.Sprintf(`SELECT tenant_id, contact_id FROM %s.contact_keys FINAL
 		WHERE (key_type = ? OR key_type = ?) AND lower(key_value) = lower(?) AND (? = '' OR tenant_id = ?)
 		ORDER BY last_seen DESC, tenant_id LIMIT 100`, db)
-	rows, err := ch.Conn().Query(ctx, q, keyType, other, value, tenant, tenant)
+	args := []any{keyType, other, value, tenant, tenant}
+	if keyType == keyContactID { // a contact id, maybe of a merged-away contact: merges are followed below
+		q = fmt.Sprintf(`SELECT tenant_id, contact_id FROM %s.identities FINAL
+			WHERE contact_id = ? AND (? = '' OR tenant_id = ?) ORDER BY last_seen DESC, tenant_id LIMIT 100`, db)
+		args = []any{value, tenant, tenant}
+	}
+	rows, err := ch.Conn().Query(ctx, q, args...)
 	if err != nil {
 		return nil, nil, err
 	}

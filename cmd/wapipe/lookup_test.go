@@ -32,15 +32,15 @@ func TestWorkerLookupAnswersAsClickHouseDoes(t *testing.T) {
 		{"beta", "bsuid", "CO.111", "beta"},
 		{"", "bsuid", "CO.ENT.9", "zeta"},
 	} {
-		got, ok, err := find(c.tenant, c.keyType, c.value)
-		if err != nil || !ok {
-			t.Fatalf("%+v: %v %v", c, ok, err)
+		got, err := find(c.tenant, c.keyType, c.value)
+		if err != nil || len(got) == 0 {
+			t.Fatalf("%+v: %v %v", c, got, err)
 		}
-		if j := got.(contactJSON); j.TenantID != c.want {
-			t.Errorf("%+v: tenant %s", c, j.TenantID)
+		if got[0].TenantID != c.want {
+			t.Errorf("%+v: tenant %s", c, got[0].TenantID)
 		}
 	}
-	if _, ok, err := find("", "bsuid", "CO.222"); ok || err != nil {
-		t.Errorf("an unknown BSUID: %v %v", ok, err)
+	if got, err := find("", "bsuid", "CO.222"); len(got) > 0 || err != nil {
+		t.Errorf("an unknown BSUID: %v %v", got, err)
 	}
 }

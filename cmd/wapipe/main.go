@@ -32,7 +32,7 @@ var commandDocs = map[string]string{
 	"broker":  "An embedded Kafka broker for local use (in memory, real Kafka protocol), until stopped.",
 	"produce": "Sends webhook bodies to the topic: .json files (one body each), .ndjson (one body a line), or - for stdin\n(one body when it is one JSON document, else one a line).",
 	"demo":    "Shows the whole job on this machine: embedded broker, a generated webhook stream, the worker and a local\nClickHouse, then a summary of the reports.",
-	"lookup":  "Finds a contact by --bsuid (or parent BSUID), --username or --phone and prints all its keys and the contacts\nmerged into it. Reads ClickHouse, or a running worker with --worker URL. Without --tenant, a key known in\nseveral tenants gives the contact seen last (from ClickHouse, stderr names the others). Exit 1 when not found, 2 when the\nlookup could not be made (ClickHouse or the worker away, bad flags).",
+	"lookup":  "Finds a contact by --bsuid (or parent BSUID), --username, --phone or --contact-id (a merged-away one gives\nthe survivor) and prints all its keys and the contacts merged into it. Reads ClickHouse, or a running worker with\n--worker URL. Without --tenant, a key known in several tenants gives the contact seen last (from ClickHouse, stderr\nnames the others). Exit 1 when not found, 2 when the lookup could not be made (ClickHouse or the worker away, bad\nflags, stray arguments).\nWith --recipient [--purpose message|marketing|authentication|crm_notification] it prints, as JSON, whom to send\nto (the answer of the worker's GET /v1/recipient): exit 1 for an unknown key, 2 for a key known in several\ntenants without --tenant, 3 when the purpose needs a phone and none is known.",
 }
 
 var commandArgs = map[string]string{"produce": " FILE..."}

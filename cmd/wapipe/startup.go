@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 )
 
-// errStarting is what /readyz and /v1/contacts answer (503) before the worker is up.
+// errStarting is what /readyz, /v1/contacts and /v1/recipient answer (503) before the worker is up.
 var errStarting = errors.New("starting")
 
 // startup lets the worker's HTTP server answer from its first moment, not only once
@@ -42,9 +42,9 @@ func (s *startup) readiness(ctx context.Context) error {
 	return fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
 }
 
-func (s *startup) finder(tenant, keyType, value string) (any, bool, error) {
+func (s *startup) finder(tenant, keyType, value string) ([]contactJSON, error) {
 	if f := s.find.Load(); f != nil {
 		return (*f)(tenant, keyType, value)
 	}
-	return nil, false, fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
+	return nil, fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
 }

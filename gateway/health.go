@@ -20,6 +20,8 @@ type kafkaHealth struct {
 	since      time.Time
 	cause      string
 	lastFailed time.Time // last failed write
+	reached    bool      // Kafka was up once: later ups are recoveries
+	warned     bool      // this outage (or the wait for a first contact) was logged
 	log        *slog.Logger
 	onChange   func(up bool)
 }
@@ -28,16 +30,24 @@ func (h *kafkaHealth) set(up bool, cause string, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
+	case up && h.down && !h.reached:
+		h.log.Info("kafka reached", "after", now.Sub(h.since).Round(time.Millisecond).String())
+		h.down, h.cause, h.reached, h.warned = false, "", true, false
+		h.onChange(true)
 	case up && h.down:
 		h.log.Info("kafka writes recovered", "down_for", now.Sub(h.since).Round(time.Millisecond).String(), "cause", h.cause)
-		h.down, h.cause = false, ""
+		h.down, h.cause, h.warned = false, "", false
 		h.onChange(true)
 	case !up && !h.down:
 		h.log.Warn("kafka writes failing: answering 503 and /readyz 503", "cause", cause)
-		h.down, h.since, h.cause = true, now, cause
+		h.down, h.since, h.cause, h.warned = true, now, cause, true
 		h.onChange(false)
 	case !up:
 		h.cause = cause // still down; keep the start of the outage, name the latest cause
+		if !h.warned {  // Kafka not reached since the start: say so once
+			h.log.Warn("kafka not reachable: answering 503 and /readyz 503", "cause", cause)
+			h.warned = true
+		}
 	}
 }
 
@@ -101,7 +111,7 @@ func (g *Gateway) Probe(ctx context.Context, probe func(context.Context) error, 
 		if ctx.Err() != nil {
 			return
 		}
-		g.health.probed(err, 2*interval, g.now())
+		g.health.probed(err, interval, g.now())
 		wait := interval
 		if g.health.isDown() {
 			wait = min(interval, time.Second)

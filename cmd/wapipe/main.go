@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"produce": produceCmd,
 	"demo":    demoCmd,
 	"lookup":  lookupCmd,
+	"gateway": gatewayCmd,
 }
 
 var commandDocs = map[string]string{

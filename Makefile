@@ -11,10 +11,10 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 .PHONY: help build demo test test-unit lint fuzz bench clickhouse clickhouse-stop tools clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}' | sed 's/\$$(CH_PORT)/$(CH_PORT)/g'
 
-build: ## build bin/wapipe
-	go build -o bin/wapipe ./cmd/wapipe
+build: ## build bin/wapipe (wapipe --version names the commit)
+	go build -buildvcs=auto -ldflags "-X main.buildCommit=$$(git describe --always --dirty --abbrev=40 2>/dev/null)" -o bin/wapipe ./cmd/wapipe
 
 clickhouse: ## install (if missing) and start the private ClickHouse on 127.0.0.1:$(CH_PORT)
 	scripts/clickhouse.sh start

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +73,11 @@ func TestCommandsRefuseFlagsTheyWouldIgnore(t *testing.T) {
 	}
 	if err := produceCmd(ctx, []string{"--dlq-topic", "x", "-"}); err == nil {
 		t.Error("produce took --dlq-topic, which it ignores")
+	}
+}
+
+func TestRunRefusesAnUnknownLogLevel(t *testing.T) {
+	if err := runCmd(t.Context(), []string{"--log-level", "verbose"}); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("run --log-level verbose: %v, want an error naming --log-level", err)
 	}
 }

@@ -41,7 +41,12 @@ func newEnvWith(t *testing.T, partitions int, opts ...kfake.Opt) *env {
 		database: fmt.Sprintf("wapipe_e2e_%d", rand.Int63())}
 	e.conn = e.connect()
 	t.Cleanup(func() {
-		_ = e.conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+e.database)
+		// Registered before any worker, so it runs after they are stopped: none recreates it.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+e.database); err != nil {
+			t.Errorf("drop %s: %v", e.database, err)
+		}
 		e.conn.Close()
 	})
 	return e

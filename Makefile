@@ -11,10 +11,10 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 .PHONY: help build demo test test-unit lint fuzz bench clickhouse clickhouse-stop tools clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}' | sed 's/\$$(CH_PORT)/$(CH_PORT)/g'
 
-build: ## build bin/wapipe
-	go build -o bin/wapipe ./cmd/wapipe
+build: ## build bin/wapipe (wapipe --version names the commit)
+	go build -buildvcs=auto -ldflags "-X main.buildCommit=$$(git describe --always --dirty --abbrev=40 2>/dev/null)" -o bin/wapipe ./cmd/wapipe
 
 clickhouse: ## install (if missing) and start the private ClickHouse on 127.0.0.1:$(CH_PORT)
 	scripts/clickhouse.sh start
@@ -22,8 +22,8 @@ clickhouse: ## install (if missing) and start the private ClickHouse on 127.0.0.
 clickhouse-stop: ## stop the private ClickHouse
 	scripts/clickhouse.sh stop
 
-tools: ## install docker-compose (to validate docker-compose.yml in the tests) when missing
-	@command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null || echo "docker-compose not installed: its check will be skipped"; }
+tools: ## install docker-compose with apt-get, as root, when missing (to validate docker-compose.yml in the tests; SKIP_TOOLS=1: don't)
+	@[ -n "$(SKIP_TOOLS)" ] || command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && echo "installing docker-compose with apt-get (to validate docker-compose.yml; skip: make test SKIP_TOOLS=1)" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null || echo "docker-compose not installed: its check will be skipped"; }
 
 demo: clickhouse build ## run the whole job end to end: broker, generated traffic, worker, ClickHouse, summary
 	bin/wapipe demo --clickhouse $(CH_ADDR)

@@ -48,4 +48,14 @@
 // ResolveBatch with a fetched batch; Config.SeenStep coarsens identity times so that a
 // conversation's burst of events writes once. Resolve serializes writers with a mutex;
 // readers (Contact, ContactOf, Lookup) read committed state without it.
+//
+// A BSUID change forgets the phone, deliberately, however it was learned. Meta regenerates a
+// user's BSUID only when their number changes, so `user_changed_user_id` (which carries no
+// number) says the phone the contact had (from a webhook, from a contact_request card or from
+// a number-change notice alike) is the number the user left. Keeping it would address
+// messages, CRM notifications and authentication codes to someone else's phone. The contact's
+// phone is unknown as of that event (identities.phone NULL, phone_source empty), the old phone
+// stays a key that resolves to the contact (contact_keys), and the next webhook or
+// contact_request with the new number fills it in; an older event replayed later does not
+// bring the old phone back (rule 7).
 package identity

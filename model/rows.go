@@ -12,6 +12,16 @@ type Row interface {
 	RowVersion() uint64 // the version column: of two rows with one key, FINAL keeps the higher
 }
 
+// Unknown values (docs/queries.md, "Unknown values"): a Nullable column holds NULL when the
+// value is unknown, never the empty string; a String column holds the empty string. Values enforces the first half with
+// null, so a row builder that leaves a *string pointing at "" still writes NULL.
+func null(s *string) *string {
+	if s != nil && *s == "" {
+		return nil
+	}
+	return s
+}
+
 // Who is the resolved identity every report row carries (contract section 3):
 // the identity as resolved at processing time.
 type Who struct {
@@ -30,7 +40,7 @@ var WhoColumns = []string{"contact_id", "bsuid", "username", "phone", "phone_sou
 // table's exact width: the sink calls Values once per row, millions of times a run, and a
 // second slice for Who plus the regrowth of the first were a fifth of its allocations.
 func (w *Who) appendValues(v []any) []any {
-	return append(v, &w.ContactID, &w.BSUID, &w.Username, w.Phone, &w.PhoneSource, &w.ProfileName)
+	return append(v, &w.ContactID, &w.BSUID, &w.Username, null(w.Phone), &w.PhoneSource, &w.ProfileName)
 }
 
 // ChatRow is one message in either direction, with its latest status.
@@ -53,7 +63,7 @@ var ChatColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "me
 func (r *ChatRow) Table() string { return "chat_report" }
 func (r *ChatRow) Values() []any {
 	v := append(make([]any, 0, len(ChatColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.MessageID, &r.Direction,
-		&r.MessageType, &r.Status, &r.SentAt, &r.StatusAt, r.ErrorCode, r.AdSourceID, r.CtwaClid)
+		&r.MessageType, &r.Status, &r.SentAt, &r.StatusAt, r.ErrorCode, null(r.AdSourceID), null(r.CtwaClid))
 	return append(r.Who.appendValues(v), &r.Version)
 }
 
@@ -76,7 +86,7 @@ var UsageColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "m
 func (r *UsageRow) Table() string { return "package_usage_report" }
 func (r *UsageRow) Values() []any {
 	v := append(make([]any, 0, len(UsageColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.MessageID, &r.BilledAt,
-		&r.PricingModel, &r.PricingType, &r.Category, r.Billable, r.ConversationID, r.ConversationOrigin, r.AdSourceID)
+		&r.PricingModel, &r.PricingType, &r.Category, r.Billable, null(r.ConversationID), null(r.ConversationOrigin), null(r.AdSourceID))
 	return append(r.Who.appendValues(v), &r.Version)
 }
 
@@ -125,7 +135,7 @@ func (r *LeadRow) Values() []any {
 		&r.SourceURL, &r.Headline, &r.MediaType, &r.CtwaClid, &r.FirstMessageID, &r.FirstTouchAt, &r.LastTouchAt,
 		&r.Touches, &r.PhoneNumberID)
 	w := &r.Who
-	return append(append(v, &w.BSUID, &w.Username, w.Phone, &w.PhoneSource, &w.ProfileName), &r.Version) // contact_id is second
+	return append(append(v, &w.BSUID, &w.Username, null(w.Phone), &w.PhoneSource, &w.ProfileName), &r.Version) // contact_id is second
 }
 
 // IdentityRow is one contact as the identity store knows it now.
@@ -144,7 +154,7 @@ var IdentityColumns = []string{"tenant_id", "contact_id", "bsuid", "parent_bsuid
 
 func (r *IdentityRow) Table() string { return "identities" }
 func (r *IdentityRow) Values() []any {
-	return []any{&r.Tenant, &r.ContactID, r.BSUID, r.ParentBSUID, r.Phone, r.Username, r.Profile, &r.Country,
+	return []any{&r.Tenant, &r.ContactID, null(r.BSUID), null(r.ParentBSUID), null(r.Phone), null(r.Username), null(r.Profile), &r.Country,
 		&r.PhoneSource, &r.FirstSeen, &r.LastSeen, &r.MergedInto, &r.Version}
 }
 

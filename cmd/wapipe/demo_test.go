@@ -25,15 +25,23 @@ func TestDemoRefusesADatabaseItDidNotMake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ch.Close()
 	db := fmt.Sprintf("wapipe_demo_owns_%d", time.Now().UnixNano())
+	// Drop the database, then close the connection: a deferred Close ran before t.Cleanup, so
+	// the drop failed on a closed connection, silently, and every run left a database behind.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := ch.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+			t.Errorf("drop %s: %v", db, err)
+		}
+		_ = ch.Close()
+	})
 	exec := func(q string) {
 		t.Helper()
 		if err := ch.Conn().Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	t.Cleanup(func() { _ = ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
 
 	if err := demoOwns(ctx, ch, db); err != nil {
 		t.Fatalf("a missing database: %v", err)

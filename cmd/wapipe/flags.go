@@ -72,8 +72,16 @@ func envName(flagName string) string {
 }
 
 // parse parses args, then fills every flag not given on the command line from its
-// environment variable. Flags win over the environment.
+// environment variable, else from the config file (--config, config.go). Flags win over the
+// environment, which wins over the file.
 func parse(fs *flag.FlagSet, args []string) error {
+	if fs.Lookup(configFlag) == nil {
+		fs.String(configFlag, "", "read flags from this YAML file (keys are flag names: state-dir: /var/lib/wapipe); flags and WAPIPE_* variables win over it")
+	}
+	if flagCollector != nil {
+		flagCollector(fs)
+		return errCollected
+	}
 	fs.Usage = func() { usage(fs) }
 	for _, a := range args {
 		if a == "-h" || a == "-help" || a == "--help" {
@@ -85,11 +93,29 @@ func parse(fs *flag.FlagSet, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	path := fs.Lookup(configFlag).Value.String()
+	if v, ok := os.LookupEnv(envName(configFlag)); ok && !given[configFlag] {
+		path = v
+	}
+	file := map[string]string{}
+	if path != "" {
+		var err error
+		if file, err = loadConfig(path); err != nil {
+			return err
+		}
+	}
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if v, ok := os.LookupEnv(envName(f.Name)); ok && !given[f.Name] && err == nil {
+		if given[f.Name] || err != nil || f.Name == configFlag {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+			}
+		} else if v, ok := file[f.Name]; ok {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("config %s: %s: %q: %v", path, f.Name, v, e)
 			}
 		}
 	})

@@ -56,6 +56,14 @@ func main() {
 		os.Exit(2)
 	}
 	name, args := os.Args[1], os.Args[2:]
+	if name == "version" || name == "--version" || name == "-version" {
+		if len(args) > 0 {
+			fmt.Fprintf(os.Stderr, "wapipe version: takes no arguments, got %q\n", args)
+			os.Exit(2)
+		}
+		fmt.Println(version())
+		return
+	}
 	if name == "help" || name == "-h" || name == "--help" {
 		if len(args) > 0 {
 			cmd, ok := commands[args[0]]
@@ -104,5 +112,6 @@ func help(out *os.File) {
 		// Every line of the description, the later ones under the first, so none is cut off.
 		fmt.Fprintf(out, "  %-8s %s\n", n, strings.ReplaceAll(commandDocs[n], "\n", "\n           "))
 	}
+	fmt.Fprintf(out, "  %-8s %s\n", "version", "Prints the module version and the commit this binary was built from (also --version).")
 	fmt.Fprintln(out, "\n'wapipe help COMMAND' documents a command and its flags.")
 }

@@ -68,6 +68,9 @@ func runCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkLogLevel(c.logLevel); err != nil {
+		return err
+	}
 	t.identityTopic = strings.ReplaceAll(t.identityTopic, "{group}", c.group)
 	if strings.Trim(t.identityTopic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || len(t.identityTopic) > 249 {
 		return fmt.Errorf("--identity-topic %q is not a Kafka topic name (letters, digits, '.', '_' and '-'): give one", t.identityTopic)
@@ -288,6 +291,15 @@ func startOffset(s string) (int64, error) {
 		return kafka.LastOffset, nil
 	}
 	return 0, fmt.Errorf("--start-offset %q: want earliest or latest", s)
+}
+
+// checkLogLevel refuses a --log-level that newLogger would not understand.
+func checkLogLevel(level string) error {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return nil
 }
 
 func newLogger(level string) *slog.Logger {

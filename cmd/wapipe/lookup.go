@@ -125,32 +125,45 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*co
 	if tenant != "" {
 		q.Set("tenant", tenant)
 	}
+	status, b, err := askWorker(ctx, base, "/v1/contacts", q)
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusNotFound {
+		return nil, nil
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("worker answered %d %s: %s", status, http.StatusText(status), strings.TrimSpace(string(b)))
+	}
+	var c contactJSON
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("the worker's answer: %w", err)
+	}
+	return &c, nil
+}
+
+// askWorker GETs path?q from a worker's --listen address (given with or without http://)
+// and returns the status and up to 1 MB of the body.
+func askWorker(ctx context.Context, base, path string, q url.Values) (int, []byte, error) {
 	if !strings.Contains(base, "://") {
 		base = "http://" + base // the worker's --listen address as it is given
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/v1/contacts?"+q.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+path+"?"+q.Encode(), nil)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, nil
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, nil, fmt.Errorf("the worker's answer: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("worker answered %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	var c contactJSON
-	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
-		return nil, fmt.Errorf("the worker's answer: %w", err)
-	}
-	return &c, nil
+	return resp.StatusCode, b, nil
 }
 
 // lookupIn finds contacts in the worker's store as lookupClickHouse does in ClickHouse: a

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
-	"time"
 )
 
 // lookupRecipient is `wapipe lookup --recipient`: the answer of GET /v1/recipient, from a
@@ -63,30 +61,16 @@ func recipientFromWorker(ctx context.Context, base, tenant, keyType, value, purp
 	if tenant != "" {
 		q.Set("tenant", tenant)
 	}
-	if !strings.Contains(base, "://") {
-		base = "http://" + base // the worker's --listen address as it is given
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/v1/recipient?"+q.Encode(), nil)
+	status, b, err := askWorker(ctx, base, "/v1/recipient", q)
 	if err != nil {
 		return 0, nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return 0, nil, fmt.Errorf("the worker's answer: %w", err)
 	}
 	var answer recipientJSON
 	if json.Unmarshal(b, &answer) != nil {
-		return 0, nil, fmt.Errorf("worker answered %s: %s", resp.Status, strings.TrimSpace(string(b)))
+		return 0, nil, fmt.Errorf("worker answered %d %s: %s", status, http.StatusText(status), strings.TrimSpace(string(b)))
 	}
 	if b, err = json.MarshalIndent(answer, "", "  "); err != nil {
 		return 0, nil, err
 	}
-	return resp.StatusCode, append(b, '\n'), nil
+	return status, append(b, '\n'), nil
 }

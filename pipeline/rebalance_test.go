@@ -156,3 +156,60 @@ func TestRebalanceSplitsPartitionsAndFencesOldGeneration(t *testing.T) {
 		t.Errorf("commit errors %v, want the injected one counted", got)
 	}
 }
+
+// A partition revoked while its records are stuck in the sink hands over uncommitted after
+// DrainTimeout; when the sink later makes them durable, the revoked generation still never
+// commits, and the next owners re-read and commit everything.
+func TestRevokedWithRecordsInFlightNeverCommits(t *testing.T) {
+	const parts, n = 2, 20
+	tc := newTestCluster(t, parts)
+	var log commitLog
+	log.failed = 1 // no injected failure here
+	log.control(tc)
+	tc.fill(n, 10, func(p, i int) string { return "v" })
+
+	cfg := tc.config("g")
+	cfg.DrainTimeout = 300 * time.Millisecond
+	stuck := newBlockingSink()
+	da, db := newDurable(), newDurable()
+	a := start(t, cfg, plainStages(), stuck, da.after)
+	<-stuck.entered
+	if !eventually(5*time.Second, func() bool { return value(a.m.Partitions) == parts }) {
+		t.Fatalf("first runner owns %v partitions", value(a.m.Partitions))
+	}
+	first := int32(value(a.m.Generation))
+
+	b := start(t, cfg, plainStages(), okSink(), db.after)
+	if !eventually(10*time.Second, func() bool { return int32(value(b.m.Generation)) > first && value(b.m.Partitions) > 0 }) {
+		t.Fatalf("second runner never joined: generation %v, %v partitions", value(b.m.Generation), value(b.m.Partitions))
+	}
+	// The second runner re-reads its partition from the start and commits it.
+	if !eventually(8*time.Second, func() bool { return db.count() >= n }) {
+		t.Fatalf("second runner made %d records durable, want its partition's %d", db.count(), n)
+	}
+	close(stuck.release) // the revoked generation's batch becomes durable late
+	tc.waitCommitted("g", n, 10*time.Second)
+	if err := b.stop(t); err != nil {
+		t.Errorf("second runner: %v", err)
+	}
+	if err := a.stop(t); err != nil {
+		t.Errorf("first runner: %v", err)
+	}
+
+	for _, c := range log.commits {
+		if c.gen == first && c.offset > 0 {
+			// Its hand-over may re-commit its start (0): nothing past it was durable.
+			t.Errorf("generation %d, revoked with nothing durable, committed partition %d at %d", first, c.partition, c.offset)
+		}
+	}
+	if bad := log.fenced(); len(bad) > 0 {
+		t.Errorf("%d commits by a generation older than one that had committed, first %+v", len(bad), bad[0])
+	}
+	all := newDurable()
+	for _, d := range []*durable{da, db} {
+		for k, c := range d.seen {
+			all.seen[k] += c
+		}
+	}
+	all.check(t, parts, n, false)
+}

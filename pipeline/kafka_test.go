@@ -16,7 +16,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-const testTopic = "in"
+const (
+	testTopic    = "in"
+	replicaTopic = "ids" // one partition
+)
 
 // testCluster is an in-process broker with one seeded topic.
 type testCluster struct {
@@ -29,7 +32,8 @@ type testCluster struct {
 
 func newTestCluster(t *testing.T, partitions int) *testCluster {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), testTopic))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), testTopic),
+		kfake.SeedTopics(1, replicaTopic))
 	if err != nil {
 		t.Fatal(err)
 	}

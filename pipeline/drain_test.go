@@ -139,6 +139,7 @@ func TestShutdownTimeoutCommitsNothingPending(t *testing.T) {
 	tc.fill(10, 10, func(p, i int) string { return "v" })
 	cfg := tc.config("g")
 	cfg.ShutdownTimeout = 300 * time.Millisecond
+	cfg.DrainTimeout = 300 * time.Millisecond
 	sink := newBlockingSink() // never released
 	run := start(t, cfg, plainStages(), sink, nil)
 	<-sink.entered

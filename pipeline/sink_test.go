@@ -79,6 +79,7 @@ func TestSinkErrorStopsWithoutCommitting(t *testing.T) {
 	})
 	cfg := tc.config("g")
 	cfg.BatchRows = 1 // one record per batch: the first is durable, the second fails
+	cfg.DrainTimeout = 300 * time.Millisecond
 	st := plainStages()
 	st.Process = func(_ context.Context, u *Unit) error { u.Rows = make([]model.Row, 1); return nil }
 	run := start(t, cfg, st, sink, nil)

@@ -108,8 +108,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.running.Store(true)
 	defer r.running.Store(false)
 	p := pool.New().WithErrors().WithContext(workCtx).WithCancelOnError().WithFirstError()
-	p.Go(func(context.Context) error {
+	p.Go(func(wctx context.Context) error {
 		defer close(fetched)
+		// A failing part cancels wctx: fetching must stop too, or Run never returns.
+		defer context.AfterFunc(wctx, stopFetching)()
 		return r.fetch(fetchCtx)
 	})
 	p.Go(func(wctx context.Context) error {

@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wapipe/wapipe/model"
+)
+
+// A sink that fails transiently (and retries, as Sink requires) holds the commit point at
+// its batch while it fails; afterwards every record is durable once and committed to the end.
+func TestTransientSinkFailureHoldsCommitsThenCatchesUp(t *testing.T) {
+	const parts, n = 2, 50
+	tc := newTestCluster(t, parts)
+	tc.fill(n, 10, func(p, i int) string { return "v" })
+	d := newDurable()
+
+	var failing atomic.Bool
+	var mu sync.Mutex
+	var heldAt map[int]int64 // first offset per partition of the batch that fails
+	attempts := 0
+	sink := sinkFunc(func(ctx context.Context, batch []*Unit) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if heldAt != nil {
+			return nil
+		}
+		heldAt = map[int]int64{}
+		for _, u := range batch {
+			if o, ok := heldAt[u.Rec.Partition]; !ok || u.Rec.Offset < o {
+				heldAt[u.Rec.Partition] = u.Rec.Offset
+			}
+		}
+		failing.Store(true)
+		defer failing.Store(false)
+		for attempts = 1; attempts <= 3; attempts++ {
+			// A failed attempt: check nothing past the batch is committed while it fails.
+			time.Sleep(100 * time.Millisecond)
+			for p, off := range tc.committed("g") {
+				if h, ok := heldAt[p]; ok && off > h {
+					t.Errorf("attempt %d: partition %d committed at %d past the failing batch at %d", attempts, p, off, h)
+				}
+			}
+		}
+		return nil
+	})
+	run := start(t, tc.config("g"), plainStages(), sink, d.after)
+	tc.waitCommitted("g", n, 8*time.Second)
+	if err := run.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	d.check(t, parts, n, true)
+	if heldAt == nil {
+		t.Fatal("the sink never failed")
+	}
+	if got := value(run.m.Written); got != parts*n {
+		t.Errorf("durable metric %v, want %d", got, parts*n)
+	}
+}
+
+// A sink that gives up (an error that can never succeed) stops the worker: Run returns
+// the error and nothing of the failed batch is committed.
+func TestSinkErrorStopsWithoutCommitting(t *testing.T) {
+	tc := newTestCluster(t, 1)
+	tc.fill(20, 10, func(p, i int) string { return "v" })
+	boom := errors.New("table is gone")
+	calls := 0
+	sink := sinkFunc(func(ctx context.Context, batch []*Unit) error {
+		calls++
+		if calls == 1 {
+			return nil // the first batch is durable
+		}
+		return boom
+	})
+	cfg := tc.config("g")
+	cfg.BatchRows = 1 // one record per batch: the first is durable, the second fails
+	cfg.DrainTimeout = 300 * time.Millisecond
+	st := plainStages()
+	st.Process = func(_ context.Context, u *Unit) error { u.Rows = make([]model.Row, 1); return nil }
+	run := start(t, cfg, st, sink, nil)
+	var err error
+	select {
+	case err = <-run.done:
+		run.done <- err
+	case <-time.After(8 * time.Second):
+		t.Fatal("Run did not stop after the sink failed")
+	}
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run returned %v, want the sink's error", err)
+	}
+	if got := tc.committed("g")[0]; got > 1 {
+		t.Errorf("committed %d past the failed batch at offset 1", got)
+	}
+	if got := value(run.m.Errors.WithLabelValues("sink")); got != 1 {
+		t.Errorf("sink errors %v, want 1", got)
+	}
+}
+
+// Rejected units (dead letters) are durable like any other: they reach AfterDurable with
+// DeadLetter set and their offsets are committed.
+func TestRejectedUnitsAreDurableAndCommitted(t *testing.T) {
+	const parts, n = 2, 30
+	tc := newTestCluster(t, parts)
+	tc.fill(n, 10, func(p, i int) string {
+		switch i % 3 {
+		case 0:
+			return "bad"
+		case 1:
+			return "panic"
+		}
+		return "ok"
+	})
+	d := newDurable()
+	st := Stages{
+		Decode: func(u *Unit) {
+			if strings.HasPrefix(string(u.Rec.Value), "bad") {
+				u.Reject("decode", "not json")
+			}
+		},
+		Process: func(_ context.Context, u *Unit) error {
+			if strings.HasPrefix(string(u.Rec.Value), "panic") {
+				panic("stage bug")
+			}
+			return nil
+		},
+	}
+	run := start(t, tc.config("g"), st, okSink(), d.after)
+	tc.waitCommitted("g", n, 8*time.Second)
+	if err := run.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	d.check(t, parts, n, true)
+	for k, u := range d.units {
+		var want string
+		switch k.off % 3 {
+		case 0:
+			want = "decode"
+		case 1:
+			want = "process"
+		}
+		switch {
+		case want == "" && u.DeadLetter != nil:
+			t.Errorf("%v: unexpected dead letter %+v", k, *u.DeadLetter)
+		case want != "" && (u.DeadLetter == nil || u.DeadLetter.Stage != want):
+			t.Errorf("%v: dead letter %+v, want stage %s", k, u.DeadLetter, want)
+		}
+	}
+	if got := value(run.m.DeadLetter); got != 2*parts*n/3 {
+		t.Errorf("dead letter metric %v, want %d", got, 2*parts*n/3)
+	}
+}

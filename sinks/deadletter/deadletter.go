@@ -74,7 +74,7 @@ func (w *Writer) Write(ctx context.Context, letters []Letter) error {
 				h = append(h, o)
 			}
 		}
-		h = append(h, kafka.Header{Key: HeaderError, Value: []byte(l.Reason)},
+		h = append(h, kafka.Header{Key: HeaderError, Value: []byte(capReason(l.Reason))},
 			kafka.Header{Key: HeaderStage, Value: []byte(l.Stage)},
 			kafka.Header{Key: HeaderSource, Value: []byte(l.Source)})
 		m := kafka.Message{Key: l.Key, Value: l.Value, Headers: h}

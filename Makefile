@@ -35,6 +35,7 @@ lint: ## gofmt and go vet
 test: clickhouse tools lint ## every test, against the private ClickHouse and the embedded broker, with -race
 	go test $(GO_TEST_FLAGS) ./...
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./stages/decode/
+	go test -run '^$$' -fuzz FuzzErrorHeader -fuzztime 10s ./sinks/deadletter/
 
 bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its flags)
 	go run ./bench --clickhouse $(CH_ADDR)

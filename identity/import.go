@@ -7,23 +7,36 @@ import (
 	"github.com/wapipe/wapipe/model"
 )
 
-// Import joins another worker's snapshots into the store, in order, in one transaction,
-// and returns the identities and contact_keys rows that changed here (a merge the import
-// caused, a key that moved, facts this store did not have). A snapshot that cannot be
-// decoded is reported in bad by its index and skipped; err is an infrastructure failure.
-// Importing the same snapshot again changes nothing.
-func (s *Store) Import(values [][]byte) (rows []model.Row, bad map[int]error, err error) {
+// Imported is what Import did.
+type Imported struct {
+	// Rows are the identities and contact_keys rows that changed here (a merge the import
+	// caused, a key that moved, facts this store did not have).
+	Rows []model.Row
+	// Republish are the contacts whose snapshot, as imported, lacks what this store holds
+	// of them: the worker publishes its own snapshots of them, so that the last snapshot
+	// of every contact on the compacted identity topic holds every fact.
+	Republish []ContactRef
+	// Bad are the snapshots that could not be decoded, by index; they were skipped.
+	Bad map[int]error
+}
+
+// Import joins another worker's snapshots into the store, in order, in one transaction.
+// err is an infrastructure failure. Importing the same snapshot again changes nothing.
+func (s *Store) Import(values [][]byte) (Imported, error) {
+	var out Imported
 	recs := make([]*record, len(values))
 	for i, v := range values {
+		var err error
 		if recs[i], err = decodeSnapshot(v); err != nil {
-			if bad == nil {
-				bad = map[int]error{}
+			if out.Bad == nil {
+				out.Bad = map[int]error{}
 			}
-			bad[i] = err
+			out.Bad[i] = err
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.w.republish = s.w.republish[:0]
 	if s.deferred {
 		for _, r := range recs {
 			if r == nil {
@@ -34,23 +47,26 @@ func (s *Store) Import(values [][]byte) (rows []model.Row, bad map[int]error, er
 			s.w.floor = 0
 			if err != nil {
 				s.abort()
-				return nil, bad, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
+				return out, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
 			}
-			rows = append(rows, changed...)
+			out.Rows = append(out.Rows, changed...)
 			if err := s.counted(); err != nil {
-				return nil, bad, err
+				return out, err
 			}
 		}
-		return rows, bad, nil
+		out.Republish = slices.Clone(s.w.republish)
+		return out, nil
 	}
 	for attempt := 0; ; attempt++ {
-		rows, err = s.tryImport(recs)
+		s.w.republish = s.w.republish[:0]
+		rows, err := s.tryImport(recs)
 		if err == nil {
 			s.w.publish()
-			return rows, bad, nil
+			out.Rows, out.Republish = rows, slices.Clone(s.w.republish)
+			return out, nil
 		}
 		if attempt == maxConflictRetries {
-			return nil, bad, err
+			return out, err
 		}
 	}
 }
@@ -91,7 +107,14 @@ func (w *work) adopt(s *record) ([]model.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	return w.finish(s.lastSeen)
+	rows, err := w.finish(s.lastSeen)
+	if err != nil {
+		return nil, err
+	}
+	if own := w.slots[string(contactKey(s.tenant, s.id))]; own != nil && !covers(s, own.rec, w.s.lazy) {
+		w.republish = append(w.republish, ContactRef{s.tenant, s.id})
+	}
+	return rows, nil
 }
 
 // adoptLive joins a live contact: its own record here takes its facts (coming back if

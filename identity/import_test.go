@@ -32,11 +32,11 @@ func published(t *testing.T, s *Store, rows []model.Row) [][]byte {
 
 func importAll(t *testing.T, s *Store, values [][]byte) []model.Row {
 	t.Helper()
-	rows, bad, err := s.Import(values)
-	if err != nil || len(bad) > 0 {
-		t.Fatalf("Import: %v %v", bad, err)
+	got, err := s.Import(values)
+	if err != nil || len(got.Bad) > 0 {
+		t.Fatalf("Import: %v %v", got.Bad, err)
 	}
-	return rows
+	return got.Rows
 }
 
 // The multi-worker case of issue 4: worker A sees a user's phone-only traffic and then a
@@ -120,8 +120,8 @@ func TestImportReportsBadSnapshots(t *testing.T) {
 	s := newStore(t)
 	src, rows := newStoreWith(t, Facts{At: 5, BSUID: "BR.5"})
 	good := published(t, src, rows)
-	_, bad, err := s.Import([][]byte{[]byte("not a snapshot"), good[0], {snapshotFormat, 9}})
-	if err != nil || len(bad) != 2 || bad[0] == nil || bad[2] == nil {
+	got, err := s.Import([][]byte{[]byte("not a snapshot"), good[0], {snapshotFormat, 9}})
+	if bad := got.Bad; err != nil || len(bad) != 2 || bad[0] == nil || bad[2] == nil {
 		t.Fatalf("bad = %v, err = %v; want entries 0 and 2 reported", bad, err)
 	}
 	if _, ok, _ := s.ContactOf(tenant, KeyBSUID, "BR.5"); !ok {

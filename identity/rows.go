@@ -72,3 +72,32 @@ func mergedInto(txn *badger.Txn, tenant, survivor string, depth int, emit func(*
 	}
 	return nil
 }
+
+// IdentityRows returns the current identities row of each contact in refs that has none
+// in have, for a caller that must name those contacts in its rows (an import's Republish).
+func (s *Store) IdentityRows(refs []ContactRef, have []model.Row) ([]model.Row, error) {
+	present := map[ContactRef]bool{}
+	for _, r := range have {
+		if ir, ok := r.(*model.IdentityRow); ok {
+			present[ContactRef{ir.Tenant, ir.ContactID}] = true
+		}
+	}
+	var rows []model.Row
+	err := s.view(func(txn *badger.Txn) error {
+		for _, ref := range refs {
+			if present[ref] {
+				continue
+			}
+			present[ref] = true
+			r, err := get(txn, ref.Tenant, ref.ID)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				rows = append(rows, r.row())
+			}
+		}
+		return nil
+	})
+	return rows, err
+}

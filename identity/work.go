@@ -23,6 +23,9 @@ type work struct {
 	kb, cb []byte            // scratch keys for map and cache lookups
 	free   []*slot           // slots of earlier transactions, for reuse
 	floor  uint64            // versions written go above it (an imported snapshot's)
+	// republish collects the contacts whose imported snapshot lacked what this store
+	// holds (see covers), for Import to return.
+	republish []ContactRef
 }
 
 func (w *work) reset(txn *badger.Txn) {

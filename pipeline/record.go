@@ -40,6 +40,10 @@ type Unit struct {
 	Seen [][2]uint64
 	// DeadLetter, when not nil, sends the record to the dead-letter topic with this reason.
 	DeadLetter *DeadLetter
+	// Republish, on a replica record, asks for this worker's snapshots of the contacts and
+	// leads in Rows once they are durable: the snapshot read lacked what this worker holds,
+	// and the compacted replica topic keeps only the last snapshot of each.
+	Republish bool
 }
 
 // DeadLetter is why a record goes to the dead-letter topic and which stage said so.

@@ -55,8 +55,9 @@ func New(brokers []string, topic, workerID string, store *identity.Store, report
 func (p *Publisher) Close() error { return p.w.Close() }
 
 // Publish sends the snapshots of the contacts whose identities rows are in the batch's
-// webhook units, then of the leads their lead rows show (imported units came from the
-// topic: sending them back would only echo), retrying until it succeeds or ctx ends.
+// webhook units, then of the leads their lead rows show, retrying until it succeeds or ctx
+// ends. Imported units came from the topic: sending them back would only echo, unless the
+// import found that the snapshot lacked what this worker holds (Unit.Republish).
 // Identities go first, so an importer meets a lead's contact before the lead.
 func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
 	var refs []identity.ContactRef
@@ -65,7 +66,7 @@ func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
 	seenContact := map[identity.ContactRef]bool{}
 	seenLead := map[report.LeadRef]bool{}
 	for _, u := range batch {
-		if u.Rec.Replica {
+		if u.Rec.Replica && !u.Republish {
 			continue
 		}
 		for _, r := range u.Rows {

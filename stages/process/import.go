@@ -27,24 +27,34 @@ func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 		}
 	}
 	if report.IsLeadSnapshot(u.Rec.Value) {
-		rows, err := s.Reports.ImportLead(u.Rec.Value, s.survivor)
+		rows, republish, err := s.Reports.ImportLead(u.Rec.Value, s.survivor)
 		if errors.Is(err, report.ErrCorrupt) {
 			u.Reject("import", err.Error())
 			return nil
 		}
-		u.Rows = rows
+		u.Rows, u.Republish = rows, republish && len(rows) > 0
 		return err
 	}
-	rows, bad, err := s.Identities.Import([][]byte{u.Rec.Value})
+	got, err := s.Identities.Import([][]byte{u.Rec.Value})
 	if err != nil {
 		return err
 	}
-	if bad[0] != nil {
-		u.Reject("import", bad[0].Error())
+	if got.Bad[0] != nil {
+		u.Reject("import", got.Bad[0].Error())
 		return nil
 	}
-	u.Rows = rows
-	for _, r := range rows {
+	u.Rows = got.Rows
+	if len(got.Republish) > 0 {
+		// The publisher sends the snapshots of the contacts whose identities rows the unit
+		// holds: add the row of each contact to republish that the import left unchanged
+		// (the same version again: it reads once).
+		rows, err := s.Identities.IdentityRows(got.Republish, got.Rows)
+		if err != nil {
+			return err
+		}
+		u.Rows, u.Republish = append(u.Rows, rows...), true
+	}
+	for _, r := range got.Rows {
 		id, ok := r.(*model.IdentityRow)
 		if !ok || id.MergedInto == "" {
 			continue

@@ -162,3 +162,45 @@ func TestHealAfterAStopMidBatch(t *testing.T) {
 			identities, touches, survivor, loser)
 	}
 }
+
+// The identity topic keeps only the last snapshot of a contact. When B holds more of a
+// contact than the snapshot it imports (here the username B saw after the first import),
+// the unit asks for B's own snapshot to be published, naming the contact in its rows; a
+// snapshot that holds all B knows asks for nothing.
+func TestImportOfAPoorerSnapshotAsksToPublishAgain(t *testing.T) {
+	ctx := context.Background()
+	a, b := newStage(t, "w_a"), newStage(t, "w_b")
+	inbound := func(id, username string, at int64) *pipeline.Unit {
+		return &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{{Kind: model.KindInbound,
+			Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: id, At: at, MessageType: "text", DedupeKey: id,
+			User: model.Identity{BSUID: "US.1", Phone: "15550001", Username: username}}}}
+	}
+	u := inbound("wamid.1", "", 1000)
+	if err := a.Process(ctx, u); err != nil || a.Flush() != nil {
+		t.Fatal(err)
+	}
+	snaps, err := a.Identities.Snapshots([]identity.ContactRef{{Tenant: "t1", ID: u.Rows[0].(*model.IdentityRow).ContactID}})
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots %v %v", snaps, err)
+	}
+	first := replicaUnit(snaps[0].Value, "w_a")
+	if err := b.Import(ctx, first); err != nil || first.Republish {
+		t.Fatalf("a fresh worker's import: err %v, republish %v", err, first.Republish)
+	}
+	if err := b.Process(ctx, inbound("wamid.2", "@ana", 2000)); err != nil || b.Flush() != nil {
+		t.Fatal(err)
+	}
+	again := replicaUnit(snaps[0].Value, "w_a") // read again, or published late by A
+	if err := b.Import(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	named := false
+	for _, r := range again.Rows {
+		if id, ok := r.(*model.IdentityRow); ok && id.Username != nil && *id.Username == "@ana" {
+			named = true
+		}
+	}
+	if !again.Republish || !named {
+		t.Fatalf("import of a snapshot without B's username: republish %v, rows %v", again.Republish, again.Rows)
+	}
+}

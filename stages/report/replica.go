@@ -64,40 +64,44 @@ func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err erro
 // to here (survivor follows identity merges) and returns the lead row whenever the newest
 // row in ClickHouse may lack what this worker holds: when the lead changed, when the
 // snapshot's row outranks ours without our touches, and when ours outranks but may have
-// been lost (the snapshot read again after a crash).
-func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (model.Who, error)) ([]model.Row, error) {
+// been lost (the snapshot read again after a crash). republish says that the snapshot
+// lacks touches this worker holds: the identity topic is compacted, so this worker must
+// publish its own snapshot of the lead, or a worker bootstrapping later never sees them.
+func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (model.Who, error)) ([]model.Row, bool, error) {
 	if !IsLeadSnapshot(v) {
-		return nil, fmt.Errorf("%w: not a lead snapshot", ErrCorrupt)
+		return nil, false, fmt.Errorf("%w: not a lead snapshot", ErrCorrupt)
 	}
 	d := dec{b: v[1:]}
 	tenant, contact, ad, state := d.s(), d.s(), d.s(), d.s()
 	var remote leadState
 	if err := remote.decode([]byte(state)); err != nil || d.err != nil {
-		return nil, fmt.Errorf("%w: lead snapshot %s/%s/%s", ErrCorrupt, tenant, contact, ad)
+		return nil, false, fmt.Errorf("%w: lead snapshot %s/%s/%s", ErrCorrupt, tenant, contact, ad)
 	}
 	n := d.u()
 	if n > maxTouches {
-		return nil, fmt.Errorf("%w: lead snapshot with %d touches", ErrCorrupt, n)
+		return nil, false, fmt.Errorf("%w: lead snapshot with %d touches", ErrCorrupt, n)
 	}
 	ts := make(touches, n)
 	for i := range ts {
 		ts[i] = touch{ad: d.s(), clid: d.s(), at: d.i()}
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("%w: lead snapshot %s/%s/%s", ErrCorrupt, tenant, contact, ad)
+		return nil, false, fmt.Errorf("%w: lead snapshot %s/%s/%s", ErrCorrupt, tenant, contact, ad)
 	}
 	who, err := survivor(tenant, contact)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var rows []model.Row
+	var republish bool
 	err = b.update(func(txn tx) error {
-		rows = rows[:0]
+		rows, republish = rows[:0], false
 		k := key(pfxLead, tenant, who.ContactID, ad)
 		var local leadState
 		if _, err := txn.get(k, local.decode); err != nil {
 			return err
 		}
+		republish = local.touches > 0 && !remote.covers(&local)
 		write := true
 		switch {
 		case !local.covers(&remote):
@@ -134,10 +138,11 @@ func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (mo
 				changed = true
 			}
 		}
+		republish = republish || len(mine) > len(ts)
 		if changed {
 			return mine.save(txn, tenant, who.ContactID)
 		}
 		return nil
 	})
-	return rows, err
+	return rows, republish, err
 }

@@ -16,6 +16,7 @@ func TestImportLeadJoinsTouchesAcrossWorkers(t *testing.T) {
 	v.apply(a, alice, inbound("w1", t0, ad("AD1", "clid-1")))
 	v.apply(b, alice, inbound("w2", t0+hour, ad("AD1", "clid-2")))
 	same := func(tenant, contact string) (model.Who, error) { return alice, nil }
+	var republish bool
 	exchange := func(from, to *Builder) []model.Row {
 		t.Helper()
 		if err := from.Flush(); err != nil { // as the pipeline does before publishing
@@ -25,15 +26,24 @@ func TestImportLeadJoinsTouchesAcrossWorkers(t *testing.T) {
 		if err != nil || len(values) != 1 {
 			t.Fatalf("LeadSnapshots: %d values, %v", len(values), err)
 		}
-		rows, err := to.ImportLead(values[0], same)
+		rows, again, err := to.ImportLead(values[0], same)
 		if err != nil {
 			t.Fatal(err)
 		}
 		v.add(rows)
+		republish = again
 		return rows
 	}
+	// The topic is compacted: B's snapshot, published after A's, is the one that stays, so
+	// A's snapshot lacking B's touch must make B publish its own.
 	exchange(a, b)
+	if !republish {
+		t.Error("A's snapshot lacks B's touch, and B was not asked to publish its own")
+	}
 	exchange(b, a)
+	if republish {
+		t.Error("B's snapshot holds every touch A has, and A was asked to publish again")
+	}
 	if l := v.leads["c-alice|AD1"]; l == nil || l.Touches != 2 || l.FirstMessageID != "w1" || l.CtwaClid != "clid-2" {
 		t.Fatalf("lead after the exchange: %+v", l)
 	}
@@ -45,7 +55,7 @@ func TestImportLeadJoinsTouchesAcrossWorkers(t *testing.T) {
 	if row := v.chat["w3"]; deref(row.AdSourceID) != "AD1" {
 		t.Errorf("the imported touch does not attribute: %+v", row)
 	}
-	if _, err := a.ImportLead([]byte("l junk"), same); err == nil {
+	if _, _, err := a.ImportLead([]byte("l junk"), same); err == nil {
 		t.Error("a corrupt lead snapshot was accepted")
 	}
 }
@@ -66,7 +76,7 @@ func TestImportLeadOutranksAPoorerRowOfAnotherWorker(t *testing.T) {
 		if err != nil || len(values) != 1 {
 			t.Fatalf("LeadSnapshots: %d values, %v", len(values), err)
 		}
-		rows, err := to.ImportLead(values[0], same)
+		rows, _, err := to.ImportLead(values[0], same)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +121,7 @@ func TestImportLeadReadAgainAfterAStopWritesTheRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := b.ImportLead(values[0], same)
+		rows, _, err := b.ImportLead(values[0], same)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,9 @@
 //     CPU and allocation profiles from its /debug/pprof, and whether every table holds, with
 //     FINAL, exactly the rows the generator expects.
 //
-// The last line is always
+// Each time another million webhooks is durable it prints a GROWTH line (RSS, peak RSS and
+// the state directory's size), to show memory and state leveling off once the contacts are
+// known. The last line is always
 //
 //	RESULT webhooks=N per_second=X cpu_us_per_webhook=Y peak_rss_mb=Z users=U rows_per_webhook=R state_mb=S clickhouse_us_per_webhook=C correct=true|false
 //

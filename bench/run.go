@@ -161,6 +161,7 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	lastPrint := time.Now()
+	stateDir, nextGrowth := filepath.Join(dir, "state"), 1_000_000
 	progressAt, lastDurable := time.Now(), -1.0
 	for done := false; !done; {
 		select {
@@ -213,7 +214,18 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 		}
 		if time.Since(lastPrint) > 5*time.Second {
 			lastPrint = time.Now()
-			fmt.Printf("  %5.1fs  %8.0f durable  %8d committed  worker CPU %.1fs\n", at.Seconds(), p.durable, sum, p.cpu.Seconds())
+			rss, _ := memKB(w.pid(), "VmRSS")
+			fmt.Printf("  %5.1fs  %8.0f durable  %8d committed  worker CPU %.1fs  RSS %.0f MB  state %.0f MB\n", at.Seconds(), p.durable, sum,
+				p.cpu.Seconds(), float64(rss)/1024, float64(dirBytes(stateDir))/(1<<20))
+		}
+		// Growth: RSS and state size each time another million webhooks is durable, to show
+		// that both level off once the contacts are known (issue 18).
+		for p.durable >= float64(nextGrowth) {
+			rss, _ := memKB(w.pid(), "VmRSS")
+			hwm, _ := memKB(w.pid(), "VmHWM")
+			fmt.Printf("GROWTH durable=%d rss_mb=%.0f peak_rss_mb=%.0f state_mb=%.0f\n", nextGrowth, float64(rss)/1024, float64(hwm)/1024,
+				float64(dirBytes(stateDir))/(1<<20))
+			nextGrowth += 1_000_000
 		}
 	}
 	if profiling {

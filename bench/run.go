@@ -259,12 +259,18 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 }
 
 // dirBytes is the size of the files under dir (0 when it cannot be read).
+// dirBytes is the disk space the files under dir take (du, not their apparent sizes): a
+// running Badger preallocates its value log as a sparse file of 2 GB.
 func dirBytes(dir string) int64 {
 	var n int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					n += st.Blocks * 512
+				} else {
+					n += fi.Size()
+				}
 			}
 		}
 		return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/internal/backoff"
+	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 	"github.com/wapipe/wapipe/sinks/deadletter"
@@ -154,7 +157,9 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: duplicates.Inc, Self: self}
-	sink := durable.New(ch, dlq, log)
+	deps := &health.Deps{} // what /readyz names as down
+	retries := backoff.Retries(reg)
+	sink := durable.New(ch, dlq, log).Observe(retries, deps)
 
 	cfg := pipeline.Config{
 		Brokers: split(c.brokers), Topic: c.topic, Group: c.group, StartOffset: start,
@@ -167,6 +172,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		if publish, err = identitylog.New(split(c.brokers), t.identityTopic, self, ids, reports, log); err != nil {
 			return err
 		}
+		publish.Retries = retries
 		defer publish.Close()
 	}
 	st.waitingFor("rewriting the rows of contacts a stop left behind")
@@ -181,6 +187,10 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	ready := func(rctx context.Context) error {
 		if !runner.Consuming() {
 			return errors.New("not consuming: no partitions assigned yet")
+		}
+		if down := deps.Down(); len(down) > 0 {
+			b, _ := json.Marshal(map[string]any{"down": down})
+			return errors.New(string(b))
 		}
 		if !sink.Healthy() {
 			return errors.New("writes are failing and being retried")

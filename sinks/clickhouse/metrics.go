@@ -29,8 +29,8 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		}, []string{"table"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wapipe_clickhouse_insert_errors_total",
-			Help: "Failed INSERTs by class: transient, schema or permanent.",
-		}, []string{"table", "class"}),
+			Help: "Failed INSERTs by kind: transient, schema or permanent.",
+		}, []string{"table", "kind"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wapipe_clickhouse_rows_rejected_total",
 			Help: "Rows InsertSplitting isolated as rejected by the table.",

@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
+	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
@@ -27,6 +27,7 @@ type Sink struct {
 	dlq     *deadletter.Writer
 	log     *slog.Logger
 	healthy atomic.Bool
+	obs     observers // retries metric and dependency health (observe.go)
 }
 
 // New returns a sink over an open ClickHouse client and dead-letter writer.
@@ -48,7 +49,7 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 			continue
 		}
 		var rejected []clickhouse.Rejected
-		err := s.retry(ctx, "insert "+table, func() error {
+		err := s.retry(ctx, health.ClickHouse, "insert "+table, func() error {
 			var err error
 			rejected, err = s.ch.InsertSplitting(ctx, table, rows)
 			return err
@@ -61,7 +62,7 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 		}
 	}
 	letters := lettersOf(batch)
-	return s.retry(ctx, "dead letters", func() error { return s.dlq.Write(ctx, letters) })
+	return s.retry(ctx, health.Kafka, "dead letters", func() error { return s.dlq.Write(ctx, letters) })
 }
 
 // group splits the batch's rows per table, and keeps of each logical key only the row
@@ -126,26 +127,13 @@ func lettersOf(batch []*pipeline.Unit) []deadletter.Letter {
 	return letters
 }
 
-// retry runs op until it succeeds or ctx ends, backing off from 100ms to 5s.
-func (s *Sink) retry(ctx context.Context, what string, op func() error) error {
-	wait := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+// retry runs op until it succeeds or ctx ends, with the worker's one backoff policy
+// (internal/backoff: 100ms to 5s, jittered); each retry is counted for dep as it happens.
+func (s *Sink) retry(ctx context.Context, dep, what string, op func() error) error {
+	r := s.retrier(dep)
+	return r.Do(ctx, what, func() error {
 		err := op()
-		if err == nil {
-			s.healthy.Store(true)
-			return nil
-		}
-		s.healthy.Store(false)
-		s.log.Warn("sink write failed; retrying", "what", what, "attempt", attempt, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
-		case <-t.C:
-		}
-		if wait *= 2; wait > 5*time.Second {
-			wait = 5 * time.Second
-		}
-	}
+		s.healthy.Store(err == nil)
+		return err
+	})
 }

@@ -17,7 +17,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/internal/backoff"
+	"github.com/wapipe/wapipe/internal/health"
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
@@ -37,6 +41,8 @@ type Publisher struct {
 	reports *report.Builder
 	self    []byte
 	log     *slog.Logger
+	// Retries, when set, counts failed publishes as they happen (backoff.Retries).
+	Retries *prometheus.CounterVec
 }
 
 // New returns a publisher of store's snapshots to topic, signed with the worker's id.
@@ -103,20 +109,10 @@ func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
 	for i := range leadKeys {
 		msgs = append(msgs, kafka.Message{Key: leadKeys[i], Value: leadValues[i], Headers: header})
 	}
-	wait := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := p.w.WriteMessages(ctx, msgs...)
-		if err == nil {
-			return nil
-		}
-		p.log.Warn("publishing identity snapshots failed; retrying", "attempt", attempt, "snapshots", len(msgs), "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("identitylog: %w (last error: %v)", ctx.Err(), err)
-		case <-t.C:
-		}
-		wait = min(2*wait, 5*time.Second)
+	// One backoff policy for every dependency (internal/backoff), each retry counted.
+	r := backoff.Retrier{Policy: backoff.Default, Dependency: health.IdentityTopic, Log: p.log, OnRetry: backoff.Count(p.Retries)}
+	if err := r.Do(ctx, "publish identity snapshots", func() error { return p.w.WriteMessages(ctx, msgs...) }); err != nil {
+		return fmt.Errorf("identitylog: %w", err)
 	}
+	return nil
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // readiness answers /readyz: nil when the worker consumes and ClickHouse answers.
@@ -40,7 +42,15 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 		c, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := ready(c); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			// JSON names each dependency down and since when (contract section 12).
+			nr := &health.NotReady{Reason: err.Error()}
+			errors.As(err, &nr)
+			if nr.Down == nil {
+				nr.Down = []health.Outage{}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = json.NewEncoder(w).Encode(nr)
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))

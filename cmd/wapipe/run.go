@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -189,8 +188,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 			return errors.New("not consuming: no partitions assigned yet")
 		}
 		if down := deps.Down(); len(down) > 0 {
-			b, _ := json.Marshal(map[string]any{"down": down})
-			return errors.New(string(b))
+			return &health.NotReady{Reason: "dependencies down", Down: down}
 		}
 		if !sink.Healthy() {
 			return errors.New("writes are failing and being retried")

@@ -79,3 +79,12 @@ func (d *Deps) Down() []Outage {
 	sort.Slice(out, func(i, j int) bool { return out[i].Dependency < out[j].Dependency })
 	return out
 }
+
+// NotReady is why a worker is not ready: a reason, and the dependencies down if any.
+// /readyz answers it as its JSON body.
+type NotReady struct {
+	Reason string   `json:"reason"`
+	Down   []Outage `json:"down"`
+}
+
+func (e *NotReady) Error() string { return e.Reason }

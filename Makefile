@@ -8,7 +8,7 @@ export WAPIPE_CH_PORT := $(CH_PORT)
 export WAPIPE_TEST_CLICKHOUSE ?= $(CH_ADDR)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help build demo test test-unit lint fuzz bench clickhouse clickhouse-stop tools clean
+.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}' | sed 's/\$$(CH_PORT)/$(CH_PORT)/g'
@@ -39,6 +39,9 @@ test: clickhouse tools lint ## every test, against the private ClickHouse and th
 
 bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its flags)
 	go run ./bench --clickhouse $(CH_ADDR)
+
+soak: clickhouse build ## the soak: 1M webhooks, 1% poison, 3 workers, 10 SIGKILLs, +1/-1 worker, ClickHouse cut 30 s; fails unless nothing is lost or doubled
+	go run ./bench --soak --build=false --clickhouse $(CH_ADDR)
 
 clean: ## remove build output and the private ClickHouse's data
 	scripts/clickhouse.sh stop || true

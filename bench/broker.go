@@ -34,6 +34,9 @@ type preloaded struct {
 	ends  map[int32]int64
 	bytes int64
 	took  time.Duration
+	// poison maps each poison body (gen's PoisonRate) to its kind: the soak's truth of
+	// what must reach the dead-letter topic.
+	poison map[string]string
 }
 
 // preload streams the generator's bodies into the broker: franz-go batches them per partition
@@ -69,12 +72,16 @@ func preload(ctx context.Context, brokers string, cfg gen.Config) (preloaded, er
 	}
 	g := gen.New(cfg)
 	var bytes int64
+	poison := map[string]string{}
 	for n := 0; ; n++ {
 		b, ok := g.Next()
 		if !ok {
 			break
 		}
 		bytes += int64(len(b.Value))
+		if b.Poison != "" {
+			poison[string(b.Value)] = b.Poison
+		}
 		cl.Produce(ctx, &kgo.Record{Key: b.Key, Value: b.Value}, done)
 		if n%200_000 == 0 && n > 0 {
 			fmt.Printf("  produced %d of %d\n", n, cfg.Webhooks)
@@ -86,7 +93,7 @@ func preload(ctx context.Context, brokers string, cfg gen.Config) (preloaded, er
 	if failure != nil {
 		return preloaded{}, fmt.Errorf("produce: %w", failure)
 	}
-	return preloaded{exp: g.Expected(), ends: ends, bytes: bytes, took: time.Since(start)}, nil
+	return preloaded{exp: g.Expected(), ends: ends, bytes: bytes, took: time.Since(start), poison: poison}, nil
 }
 
 // committed sums the group's committed offsets and says whether every partition reached its end.

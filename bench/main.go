@@ -21,6 +21,17 @@
 //	RESULT webhooks=N per_second=X cpu_us_per_webhook=Y peak_rss_mb=Z users=U rows_per_webhook=R state_mb=S clickhouse_us_per_webhook=C correct=true|false
 //
 // Run it with `make bench` or `go run ./bench -h` for the flags.
+//
+// With --soak (`make soak`, issue 21) it is the soak instead: the traffic carries
+// --poison-rate poison bodies, a group of --workers workers consumes it while the soak
+// SIGKILLs and restarts one of them --kills times at random moments (on the same
+// --state-dir), adds a worker, removes one (SIGTERM) and cuts ClickHouse off for --outage
+// (a TCP proxy in this process between the workers and ClickHouse is closed: the shared
+// server is not stopped). Once every offset is committed it counts, with FINAL, the rows
+// lost and doubled against the generator's truth, and reads the dead-letter topic: every
+// poison body must be there with a reason of its kind, and no valid body. The last line is
+//
+//	SOAK webhooks=N poison=P lost=L doubled=D dead_letters=X poison_dead_lettered=Y kills=K correct=true|false
 package main
 
 import (
@@ -82,11 +93,37 @@ func main() {
 	// 8 MiB, as e2e/poison_test.go uses: the worker's identity-snapshot batches outgrow Kafka's
 	// 1 MiB default at this rate (see bench/RESULTS.md); 1048588 reproduces a stock broker.
 	flag.IntVar(&c.maxMessageBytes, "broker-max-message-bytes", 8<<20, "the embedded broker's message.max.bytes")
-	flag.DurationVar(&c.stall, "stall", time.Minute, "give up when no record became durable for this long")
+	flag.DurationVar(&c.stall, "stall", time.Minute, "give up when no record became durable for this long (the soak: at least 3m)")
+	var s soakConfig
+	soakMode := flag.Bool("soak", false, "run the soak (issue 21) instead of the benchmark")
+	flag.Float64Var(&s.poisonRate, "poison-rate", 0.01, "the soak: share of poison bodies")
+	flag.IntVar(&s.workers, "workers", 3, "the soak: workers in the group at the start (one is added and one removed mid-run)")
+	flag.IntVar(&s.kills, "kills", 10, "the soak: SIGKILLs of a random worker at random moments, each restarted on its state")
+	flag.DurationVar(&s.outage, "outage", 30*time.Second, "the soak: how long ClickHouse is cut off from the workers mid-run")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *soakMode {
+		given := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		if !given["database"] {
+			c.database = "wapipe_soak"
+		}
+		// A SIGKILLed member holds its partitions until its session times out, and the
+		// workers back off while ClickHouse is away: a minute without progress is normal here.
+		c.stall = max(c.stall, 3*time.Minute)
+		r, err := soak(ctx, c, s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			r.correct = false
+		}
+		fmt.Println(r)
+		if !r.correct {
+			os.Exit(1)
+		}
+		return
+	}
 	r, err := repeat(ctx, c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

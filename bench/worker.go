@@ -50,7 +50,8 @@ func startWorker(c config, brokers, dir, group string, cgroup *memCgroup) (*work
 	}
 	stateDir := filepath.Join(dir, "state")
 	w := &worker{http: addr, logPath: filepath.Join(dir, "worker.log"), done: make(chan struct{})}
-	log, err := os.Create(w.logPath)
+	// Appended: the soak restarts a worker on the same directory and its earlier log stays.
+	log, err := os.OpenFile(w.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// chProxy is a TCP proxy between the soak's workers and ClickHouse. The soak cuts it to make
+// ClickHouse unreachable for the workers without stopping the server, which others share:
+// cut closes the listener and every live connection, so new connections are refused and
+// queries in flight fail, as when the server goes away; restore listens again on the same
+// address.
+type chProxy struct {
+	target string
+	addr   string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]struct{}
+}
+
+func startProxy(target string) (*chProxy, error) {
+	p := &chProxy{target: target, conns: map[net.Conn]struct{}{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	return p, nil
+}
+
+func (p *chProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // closed by cut or close
+			}
+			go p.pipe(c)
+		}
+	}()
+}
+
+// pipe copies both ways until either side closes, then closes both.
+func (p *chProxy) pipe(c net.Conn) {
+	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil {
+		c.Close()
+		return
+	}
+	if !p.track(c, up) {
+		return
+	}
+	var once sync.Once
+	done := func() { once.Do(func() { c.Close(); up.Close(); p.untrack(c, up) }) }
+	go func() { _, _ = io.Copy(up, c); done() }()
+	_, _ = io.Copy(c, up)
+	done()
+}
+
+// track registers a live pair, or closes it when the proxy was cut meanwhile.
+func (p *chProxy) track(cs ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		for _, c := range cs {
+			c.Close()
+		}
+		return false
+	}
+	for _, c := range cs {
+		p.conns[c] = struct{}{}
+	}
+	return true
+}
+
+func (p *chProxy) untrack(cs ...net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range cs {
+		delete(p.conns, c)
+	}
+}
+
+// cut makes ClickHouse unreachable: no listener, no live connection.
+func (p *chProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
+
+// restore listens on the same address again (retrying briefly: the port may linger).
+func (p *chProxy) restore() error {
+	var err error
+	for range 50 {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", p.addr); err == nil {
+			p.serve(ln)
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+func (p *chProxy) close() { p.cut() }

@@ -19,7 +19,12 @@ const valueThreshold = 256 << 10
 
 // openState opens the worker's Badger state in dir, creating it the first time.
 func openState(dir string) (*badger.DB, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	// The state holds phone numbers: a private directory keeps every file in it, including
+	// those Badger creates later with the umask's mode, away from other users of the host.
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := flushLargerMemtables(dir); err != nil {
@@ -34,7 +39,27 @@ func openState(dir string) (*badger.DB, error) {
 		return nil, fmt.Errorf("open state in %s: %w", dir, err)
 	}
 	collectValueLog(db)
+	if err := privateFiles(dir); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state in %s: %w", dir, err)
+	}
 	return db, nil
+}
+
+// privateFiles makes the state's files 0600 whatever the umask they were created with.
+func privateFiles(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // collectValueLog rewrites the value log files of earlier versions (which sent values over

@@ -3,23 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wapipe/wapipe/gen"
 )
-
-// poisonReasons is what each poison kind's x-wapipe-error must speak of (as e2e/poison_test.go).
-var poisonReasons = map[string]*regexp.Regexp{
-	// A cut can split a multi-byte character, so a truncated body may be invalid UTF-8 first.
-	gen.PoisonTruncated:   regexp.MustCompile(`(?i)json|unexpected end|truncated|utf-?8`),
-	gen.PoisonBadUTF8:     regexp.MustCompile(`(?i)utf-?8`),
-	gen.PoisonWrongType:   regexp.MustCompile(`(?i)timestamp|messages`),
-	gen.PoisonNotWhatsApp: regexp.MustCompile(`(?i)whatsapp|object`),
-	gen.PoisonBadBSUID:    regexp.MustCompile(`BSUID`),
-}
 
 // letterTally is what the dead-letter topic holds against the generator's poison bodies.
 type letterTally struct {
@@ -76,7 +65,7 @@ func readLetters(ctx context.Context, brokers string, poison map[string]string) 
 			if t.sample[kind] == "" {
 				t.sample[kind] = reason
 			}
-			good[string(r.Value)] = good[string(r.Value)] || (reason != "" && poisonReasons[kind].MatchString(reason))
+			good[string(r.Value)] = good[string(r.Value)] || (reason != "" && gen.PoisonReasons[kind].MatchString(reason))
 		})
 		if n == 0 {
 			break // nothing for 5 s: the topic is read to its end

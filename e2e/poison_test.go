@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,16 +17,13 @@ import (
 	"github.com/wapipe/wapipe/gen"
 )
 
-// What each poison kind's x-wapipe-error must speak of.
-var poisonReasons = map[string]*regexp.Regexp{
-	// A cut can split a multi-byte character, so a truncated body may be invalid UTF-8 first.
-	gen.PoisonTruncated:   regexp.MustCompile(`(?i)json|unexpected end|truncated|utf-?8`),
-	gen.PoisonBadUTF8:     regexp.MustCompile(`(?i)utf-?8`),
-	gen.PoisonWrongType:   regexp.MustCompile(`(?i)timestamp|messages`),
-	gen.PoisonNotWhatsApp: regexp.MustCompile(`(?i)whatsapp|object`),
-	gen.PoisonBadBSUID:    regexp.MustCompile(`BSUID`),
-	"too_large":           regexp.MustCompile(`limit`),
-}
+// What each poison kind's x-wapipe-error must speak of: the generator's kinds, and the
+// oversized body this test adds.
+var poisonReasons = func() map[string]*regexp.Regexp {
+	m := maps.Clone(gen.PoisonReasons)
+	m["too_large"] = regexp.MustCompile(`limit`)
+	return m
+}()
 
 var validBSUID = regexp.MustCompile(`^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$`)
 

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bytes"
+	"regexp"
 	"strconv"
 )
 
@@ -109,4 +110,15 @@ func (g *Generator) page() []byte {
 	b = append(append(b, ms...), `,"message":{"mid":"m_`...)
 	b = append(pad(b, g.rng.Uint64()%1e16, 16), `","text":"hello"}}]}]}`...)
 	return b
+}
+
+// PoisonReasons is what a dead letter's x-wapipe-error must speak of for each poison kind,
+// for the checks that compare the dead-letter topic with the generator (e2e, the soak).
+var PoisonReasons = map[string]*regexp.Regexp{
+	// A cut can split a multi-byte character, so a truncated body may be invalid UTF-8 first.
+	PoisonTruncated:   regexp.MustCompile(`(?i)json|unexpected end|truncated|utf-?8`),
+	PoisonBadUTF8:     regexp.MustCompile(`(?i)utf-?8`),
+	PoisonWrongType:   regexp.MustCompile(`(?i)timestamp|messages`),
+	PoisonNotWhatsApp: regexp.MustCompile(`(?i)whatsapp|object`),
+	PoisonBadBSUID:    regexp.MustCompile(`BSUID`),
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/wapipe/wapipe/gen"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
@@ -58,32 +60,11 @@ type measured struct {
 
 func run(ctx context.Context, c config) (result, error) {
 	r := result{webhooks: c.webhooks}
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{c.clickhouse}, Database: c.database})
+	ch, cluster, done, err := prepare(ctx, c)
 	if err != nil {
 		return r, err
 	}
-	defer ch.Close()
-	if err := ch.Ping(ctx); err != nil {
-		return r, fmt.Errorf("ClickHouse at %s does not answer (make clickhouse): %w", c.clickhouse, err)
-	}
-	// Only the benchmark's own database: tests and the demo use theirs.
-	if err := ch.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+c.database); err != nil {
-		return r, err
-	}
-	if !c.keep {
-		defer func() { _ = ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.database) }()
-	}
-	if c.build {
-		if err := buildWorker(c.binary); err != nil {
-			return r, err
-		}
-	}
-
-	cluster, err := startBroker(c.partitions, c.maxMessageBytes)
-	if err != nil {
-		return r, err
-	}
-	defer cluster.Close()
+	defer done()
 	brokers := cluster.ListenAddrs()[0]
 	cfg := gen.Config{Seed: c.seed, Webhooks: c.webhooks, Users: c.users, Businesses: c.businesses, DuplicateRate: c.duplicateRate}
 	fmt.Printf("preloading %d webhooks into kfake (%s, %d partitions)\n", c.webhooks, brokers, c.partitions)
@@ -285,4 +266,42 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// prepare readies what the benchmark and the soak both run against: ClickHouse answering,
+// their own database dropped (and dropped again by done unless --keep), the worker built,
+// and an embedded broker. done closes them in reverse.
+func prepare(ctx context.Context, c config) (*clickhouse.Client, *kfake.Cluster, func(), error) {
+	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{c.clickhouse}, Database: c.database})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fail := func(err error) (*clickhouse.Client, *kfake.Cluster, func(), error) {
+		ch.Close()
+		return nil, nil, nil, err
+	}
+	if err := ch.Ping(ctx); err != nil {
+		return fail(fmt.Errorf("ClickHouse at %s does not answer (make clickhouse): %w", c.clickhouse, err))
+	}
+	// Only the benchmark's own database: tests and the demo use theirs.
+	if err := ch.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+c.database); err != nil {
+		return fail(err)
+	}
+	if c.build {
+		if err := buildWorker(c.binary); err != nil {
+			return fail(err)
+		}
+	}
+	cluster, err := startBroker(c.partitions, c.maxMessageBytes)
+	if err != nil {
+		return fail(err)
+	}
+	done := func() {
+		cluster.Close()
+		if !c.keep {
+			_ = ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.database)
+		}
+		ch.Close()
+	}
+	return ch, cluster, done, nil
 }

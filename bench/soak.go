@@ -128,30 +128,11 @@ func (g *soakGroup) stopAll() {
 // the faults, then the counts against the generator's truth.
 func soak(ctx context.Context, c config, s soakConfig) (soakResult, error) {
 	r := soakResult{webhooks: c.webhooks}
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: []string{c.clickhouse}, Database: c.database})
+	ch, cluster, done, err := prepare(ctx, c)
 	if err != nil {
 		return r, err
 	}
-	defer ch.Close()
-	if err := ch.Ping(ctx); err != nil {
-		return r, fmt.Errorf("ClickHouse at %s does not answer (make clickhouse): %w", c.clickhouse, err)
-	}
-	if err := ch.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+c.database); err != nil {
-		return r, err
-	}
-	if !c.keep {
-		defer func() { _ = ch.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.database) }()
-	}
-	if c.build {
-		if err := buildWorker(c.binary); err != nil {
-			return r, err
-		}
-	}
-	cluster, err := startBroker(c.partitions, c.maxMessageBytes)
-	if err != nil {
-		return r, err
-	}
-	defer cluster.Close()
+	defer done()
 	brokers := cluster.ListenAddrs()[0]
 	cfg := gen.Config{Seed: c.seed, Webhooks: c.webhooks, Users: c.users, Businesses: c.businesses,
 		DuplicateRate: c.duplicateRate, PoisonRate: s.poisonRate}

@@ -34,6 +34,9 @@ type preloaded struct {
 	ends  map[int32]int64
 	bytes int64
 	took  time.Duration
+	// dayStarts[d] is how many bodies come before event day d (day 0 starts at the first
+	// body): the progress loop reports the state as each day is durable.
+	dayStarts []int
 	// poison maps each poison body (gen's PoisonRate) to its kind: the soak's truth of
 	// what must reach the dead-letter topic.
 	poison map[string]string
@@ -73,10 +76,18 @@ func preload(ctx context.Context, brokers string, cfg gen.Config) (preloaded, er
 	g := gen.New(cfg)
 	var bytes int64
 	poison := map[string]string{}
+	var dayStarts []int
+	var first time.Time
 	for n := 0; ; n++ {
 		b, ok := g.Next()
 		if !ok {
 			break
+		}
+		if n == 0 {
+			first = g.Clock()
+		}
+		for int(g.Clock().Sub(first)/(24*time.Hour)) >= len(dayStarts) {
+			dayStarts = append(dayStarts, n)
 		}
 		bytes += int64(len(b.Value))
 		if b.Poison != "" {
@@ -93,7 +104,8 @@ func preload(ctx context.Context, brokers string, cfg gen.Config) (preloaded, er
 	if failure != nil {
 		return preloaded{}, fmt.Errorf("produce: %w", failure)
 	}
-	return preloaded{exp: g.Expected(), ends: ends, bytes: bytes, took: time.Since(start), poison: poison}, nil
+	return preloaded{exp: g.Expected(), ends: ends, bytes: bytes, took: time.Since(start), poison: poison,
+		dayStarts: dayStarts}, nil
 }
 
 // committed sums the group's committed offsets and says whether every partition reached its end.

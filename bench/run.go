@@ -142,7 +142,7 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	lastPrint := time.Now()
-	stateDir, nextGrowth := filepath.Join(dir, "state"), 1_000_000
+	stateDir, nextGrowth, nextDay := filepath.Join(dir, "state"), 1_000_000, 1
 	progressAt, lastDurable := time.Now(), -1.0
 	for done := false; !done; {
 		select {
@@ -207,6 +207,15 @@ func measure(ctx context.Context, c config, brokers, dir string, ch *clickhouse.
 			fmt.Printf("GROWTH durable=%d rss_mb=%.0f peak_rss_mb=%.0f state_mb=%.0f\n", nextGrowth, float64(rss)/1024, float64(hwm)/1024,
 				float64(dirBytes(stateDir))/(1<<20))
 			nextGrowth += 1_000_000
+		}
+		// Event time: the state each week of webhook time is durable (and day 30), to show that
+		// open messages and calls expire in event time, so the state stops growing with days.
+		for days := m.pre.dayStarts; nextDay < len(days) && p.durable >= float64(days[nextDay]); nextDay++ {
+			if nextDay%7 == 1 || nextDay == 30 {
+				rss, _ := memKB(w.pid(), "VmRSS")
+				fmt.Printf("DAY day=%d durable=%d rss_mb=%.0f state_mb=%.0f\n", nextDay, days[nextDay], float64(rss)/1024,
+					float64(dirBytes(stateDir))/(1<<20))
+			}
 		}
 	}
 	if profiling {

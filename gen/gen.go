@@ -157,6 +157,9 @@ func (g *Generator) Next() (Body, bool) {
 	return g.emit(), true
 }
 
+// Clock is the event time of the latest body Next returned.
+func (g *Generator) Clock() time.Time { return time.Unix(g.now, 0).UTC() }
+
 // tick moves the clock by a random gap whose mean follows the day: the Americas' night
 // (05-12 UTC) is three times quieter, so hourly reports look like real ones.
 func (g *Generator) tick() {

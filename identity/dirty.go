@@ -2,7 +2,9 @@ package identity
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 
@@ -45,6 +47,19 @@ func (s *Store) Durable() error {
 	upTo := s.flushed[0]
 	s.flushed = s.flushed[1:]
 	s.mu.Unlock()
+	// The process goroutine may be dropping expired report state (DropPrefix), which refuses
+	// writes for its duration: wait it out rather than fail the batch.
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := s.dropDirty(upTo)
+		if !errors.Is(err, badger.ErrBlockedWrites) || s.db.IsClosed() {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
+
+// dropDirty deletes the dirty records up to seq upTo.
+func (s *Store) dropDirty(upTo uint64) error {
 	return s.db.Update(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(dirtyPfx)})
 		var done [][]byte

@@ -31,12 +31,12 @@ func callStatus(ev *model.Event) (name string, rank uint8, bit uint64) {
 // call applies one call event: connect, terminate, or a business-initiated call status.
 func (b *Builder) call(txn tx, ev *model.Event, who model.Who) ([]model.Row, error) {
 	name, rank, bit := callStatus(ev)
-	k := key(pfxCall, ev.Tenant, ev.ID)
 	var c callState
-	found, err := txn.get(k, c.decode)
+	st, err := txn.open(windowCall, ev.Tenant, ev.ID, ev.At, c.decode)
 	if err != nil {
 		return nil, err
 	}
+	k, found := st.key, st.found
 	if found && bit != 0 && c.seen&bit != 0 {
 		return []model.Row{c.row(ev, who)}, nil // a replay: the current row again, same version
 	}
@@ -69,7 +69,7 @@ func (b *Builder) call(txn tx, ev *model.Event, who model.Who) ([]model.Row, err
 	if visible && c.seq < 255 {
 		c.seq++
 	}
-	if err := txn.setTTL(k, c.encode()); err != nil { // seen may change even when nothing visible does
+	if err := txn.set(k, c.encode()); err != nil { // seen may change even when nothing visible does
 		return nil, err
 	}
 	if !visible {

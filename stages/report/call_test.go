@@ -74,7 +74,8 @@ func TestCallReplayAndLateEvent(t *testing.T) {
 	}
 }
 
-// The builder shares the caller's Badger: it writes under rp/ only, and message and call state expires.
+// The builder shares the caller's Badger: it writes under rp/ only; message and call state lives in
+// the window (expiring in event time, window_test.go), nothing carries a wall-clock TTL.
 func TestStateKeys(t *testing.T) {
 	db := openDB(t)
 	b, err := New(db, Config{})
@@ -87,20 +88,22 @@ func TestStateKeys(t *testing.T) {
 	err = db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.DefaultIteratorOptions)
 		defer it.Close()
-		n := 0
+		n, windowed := 0, 0
 		for it.Rewind(); it.Valid(); it.Next() {
 			k, exp := it.Item().Key(), it.Item().ExpiresAt()
 			n++
 			if !bytes.HasPrefix(k, []byte("rp/")) {
 				t.Errorf("key %q outside rp/", k)
 			}
-			perEvent := bytes.HasPrefix(k, []byte(pfxMsg)) || bytes.HasPrefix(k, []byte(pfxCall))
-			if perEvent != (exp != 0) {
+			if exp != 0 {
 				t.Errorf("key %q expires at %d", k, exp)
 			}
+			if bytes.HasPrefix(k, []byte(pfxWindow)) {
+				windowed++
+			}
 		}
-		if n != 5 { // 2 messages, 1 call, 1 lead, 1 touch list
-			t.Errorf("%d keys", n)
+		if n != 6 || windowed != 3 { // 2 messages, 1 call in the window; 1 lead, 1 touch list, the watermark
+			t.Errorf("%d keys, %d in the window", n, windowed)
 		}
 		return nil
 	})

@@ -12,12 +12,12 @@ func (b *Builder) inbound(txn tx, ev *model.Event, who model.Who) ([]model.Row, 
 	if ev.MessageType == "system" {
 		return nil, nil // number/BSUID changes write no chat row (contract 6)
 	}
-	k := key(pfxMsg, ev.Tenant, ev.ID)
 	var m msgState
-	found, err := txn.get(k, m.decode)
+	st, err := txn.open(windowMsg, ev.Tenant, ev.ID, ev.At, m.decode)
 	if err != nil {
 		return nil, err
 	}
+	k, found := st.key, st.found
 	ref := ev.Referral
 	if ref != nil && ref.SourceID == "" {
 		ref = nil // no ad id, nothing to attribute to
@@ -53,7 +53,7 @@ func (b *Builder) inbound(txn tx, ev *model.Event, who model.Who) ([]model.Row, 
 		}
 	}
 	if dirty {
-		if err := txn.setTTL(k, m.encode()); err != nil {
+		if err := txn.set(k, m.encode()); err != nil {
 			return nil, err
 		}
 	}

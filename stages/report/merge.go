@@ -133,7 +133,7 @@ func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) (
 	gone := who
 	gone.ContactID = loser
 	var rows []model.Row
-	err := b.update(func(txn tx) error {
+	err := b.update(0, func(txn tx) error { // no event time: leads only
 		rows = rows[:0]
 		pfx := key(pfxLead, tenant, loser, "")
 		type lead struct {

@@ -94,7 +94,7 @@ func (b *Builder) ImportLead(v []byte, survivor func(tenant, contact string) (mo
 	}
 	var rows []model.Row
 	var republish bool
-	err = b.update(func(txn tx) error {
+	err = b.update(0, func(txn tx) error { // no event time: leads only
 		rows, republish = rows[:0], false
 		k := key(pfxLead, tenant, who.ContactID, ad)
 		var local leadState

@@ -44,23 +44,19 @@ type Builder struct {
 	window   int64 // seconds, compared with webhook timestamps
 	deferred bool
 
-	mu      sync.Mutex // guards open and memo
+	mu      sync.Mutex // guards open, memo and win
 	open    *badger.Txn
 	memo    *memo // Deferred mode only
 	pending int
+	win     window
 }
 
 // deferredBatch is how many events share a transaction in Deferred mode.
 const deferredBatch = 256
 
-// stateTTL bounds per-message and per-call state: Meta retries a webhook for up to 7 days, so after
-// 8 days no event for that message can still arrive.
-const stateTTL = 8 * 24 * time.Hour
-
 // Key prefixes. Parts are joined with NUL, which no id contains, so "ab"+"c" never meets "a"+"bc".
 const ( // each starts with statePrefix
-	pfxMsg   = "rp/m/" // tenant, message id -> msgState (TTL)
-	pfxCall  = "rp/c/" // tenant, call id -> callState (TTL)
+	// pfxWindow (window.go): segment, kind, tenant, message or call id -> msgState, callState
 	pfxTouch = "rp/t/" // tenant, contact -> the contact's latest touches
 	pfxLead  = "rp/l/" // tenant, contact, ad -> leadState
 )
@@ -71,9 +67,12 @@ func New(db *badger.DB, cfg Config) (*Builder, error) {
 	if w <= 0 {
 		w = 168 * time.Hour
 	}
-	b := &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred}
+	b := &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred, win: window{now: time.Now}}
 	if cfg.Deferred {
 		b.memo = newMemo()
+	}
+	if err := b.win.load(db); err != nil {
+		return nil, fmt.Errorf("report: open the window: %w", err)
 	}
 	return b, nil
 }
@@ -95,16 +94,18 @@ func key(pfx string, parts ...string) []byte {
 	return k
 }
 
-// update runs fn in one read-write transaction. Conflicts only happen if two goroutines touch the
-// same message at once; a retry then re-reads the winner's state, which keeps counting exact.
-func (b *Builder) update(fn func(tx) error) error {
+// update runs fn in one read-write transaction, for an event of time at. Conflicts only happen if
+// two goroutines touch the same message at once; a retry then re-reads the winner's state, which
+// keeps counting exact.
+func (b *Builder) update(at int64, fn func(tx) error) error {
+	b.mu.Lock()
+	b.win.observe(at)
 	if b.deferred {
-		b.mu.Lock()
 		defer b.mu.Unlock()
 		if b.open == nil {
 			b.open, b.pending = b.db.NewTransaction(true), 0
 		}
-		if err := fn(tx{b.open, b.memo}); err != nil {
+		if err := fn(tx{b.open, b.memo, &b.win}); err != nil {
 			b.open.Discard() // the caller stops: nothing since the last Flush becomes durable
 			b.open = nil
 			b.memo.discarded()
@@ -115,8 +116,15 @@ func (b *Builder) update(fn func(tx) error) error {
 		}
 		return nil
 	}
+	win := b.win // a copy: writers outside Deferred mode run concurrently
+	b.mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		err := b.db.Update(func(txn *badger.Txn) error { return fn(tx{txn: txn}) })
+		err := b.db.Update(func(txn *badger.Txn) error {
+			if err := win.saveWatermark(txn); err != nil {
+				return err
+			}
+			return fn(tx{txn: txn, win: &win})
+		})
 		if errors.Is(err, badger.ErrConflict) && attempt < 3 {
 			continue
 		}
@@ -143,7 +151,7 @@ func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
 		return nil, fmt.Errorf("report: %s event without id", ev.Kind)
 	}
 	var rows []model.Row
-	err := b.update(func(txn tx) error {
+	err := b.update(ev.At, func(txn tx) error {
 		var err error
 		rows, err = apply(txn) // reassigned on retry, so a retried txn never leaks rows
 		return err
@@ -161,14 +169,14 @@ func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
 func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, err error) {
 	err = b.view(func(txn tx) error {
 		var m msgState
-		found, err := txn.get(key(pfxMsg, tenant, id), m.decode)
-		if err != nil || found {
-			contactID, ok = m.contact, found
+		st, err := txn.open(windowMsg, tenant, id, 0, m.decode)
+		if err != nil || st.found {
+			contactID, ok = m.contact, st.found
 			return err
 		}
 		var c callState
-		found, err = txn.get(key(pfxCall, tenant, id), c.decode)
-		contactID, ok = c.contact, found
+		st, err = txn.open(windowCall, tenant, id, 0, c.decode)
+		contactID, ok = c.contact, st.found
 		return err
 	})
 	if err != nil {
@@ -178,11 +186,20 @@ func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, 
 }
 
 // Flush commits the writes of Deferred mode; the pipeline calls it before a batch's rows go
-// to the sink.
+// to the sink. Between batches, with nothing open, it also drops the window's segments the
+// watermark has left behind (a concurrent Badger writer may see ErrBlockedWrites meanwhile).
 func (b *Builder) Flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.commitOpen()
+	if err := b.commitOpen(); err != nil {
+		return err
+	}
+	if b.win.due() {
+		if err := b.win.sweep(b.db); err != nil {
+			return fmt.Errorf("report: drop expired messages and calls: %w", err)
+		}
+	}
+	return nil
 }
 
 func (b *Builder) commitOpen() error {
@@ -191,6 +208,11 @@ func (b *Builder) commitOpen() error {
 		return nil
 	}
 	b.open = nil
+	if err := b.win.saveWatermark(txn); err != nil {
+		txn.Discard()
+		b.memo.discarded()
+		return fmt.Errorf("report: commit: %w", err)
+	}
 	if err := txn.Commit(); err != nil {
 		b.memo.discarded()
 		return fmt.Errorf("report: commit: %w", err)
@@ -204,10 +226,11 @@ func (b *Builder) view(fn func(tx) error) error {
 	b.mu.Lock()
 	if b.open != nil {
 		defer b.mu.Unlock()
-		return fn(tx{b.open, b.memo})
+		return fn(tx{b.open, b.memo, &b.win})
 	}
+	win := b.win
 	b.mu.Unlock()
-	return b.db.View(func(txn *badger.Txn) error { return fn(tx{txn: txn}) })
+	return b.db.View(func(txn *badger.Txn) error { return fn(tx{txn: txn, win: &win}) })
 }
 
 // ptr returns nil for "", the way optional string columns say "not known".

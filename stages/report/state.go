@@ -20,7 +20,8 @@ const hotStates = 50_000
 // there is one (Deferred mode), always agrees with Badger.
 type tx struct {
 	txn  *badger.Txn
-	memo *memo // nil: reads go to Badger
+	memo *memo   // nil: reads go to Badger
+	win  *window // where per-message and per-call state lives (window.go)
 }
 
 // memo is the report state Deferred mode serves from memory. written is what the open
@@ -119,14 +120,11 @@ func (t tx) set(k, v []byte) error {
 	return nil
 }
 
-// setTTL writes per-message and per-call state, which must expire. The memo may keep such a
-// state past its expiry; an event that old finds its state either way, which is no worse.
-func (t tx) setTTL(k, v []byte) error {
-	if err := t.txn.SetEntry(badger.NewEntry(k, v).WithTTL(stateTTL)); err != nil {
-		return err
-	}
-	t.wrote(k, v)
-	return nil
+// open finds the state of one message (windowMsg) or call (windowCall) in the live segments of
+// the window; write it back with set at the key it returns.
+// at is the event's time (0: unknown), where the search starts.
+func (t tx) open(kind byte, tenant, id string, at int64, decode func([]byte) error) (openState, error) {
+	return t.win.lookup(t, kind, tenant, id, at, decode)
 }
 
 func (t tx) delete(k []byte) error {

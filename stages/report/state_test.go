@@ -10,12 +10,12 @@ import (
 func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	db := openDB(t)
 	m := newMemo()
-	k := key(pfxMsg, "t1", "wamid.1")
+	k := windowKey(1, windowMsg, "t1", "wamid.1")
 	read := func() (string, bool) {
 		txn := db.NewTransaction(false)
 		defer txn.Discard()
 		var got []byte
-		found, err := tx{txn, m}.get(k, func(b []byte) error { got = b; return nil })
+		found, err := tx{txn: txn, memo: m}.get(k, func(b []byte) error { got = b; return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +23,7 @@ func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	}
 
 	txn := db.NewTransaction(true)
-	if err := (tx{txn, m}).setTTL(k, []byte("discarded")); err != nil {
+	if err := (tx{txn: txn, memo: m}).set(k, []byte("discarded")); err != nil {
 		t.Fatal(err)
 	}
 	txn.Discard()
@@ -33,7 +33,7 @@ func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	}
 
 	txn = db.NewTransaction(true)
-	if err := (tx{txn, m}).set(k, []byte("kept")); err != nil {
+	if err := (tx{txn: txn, memo: m}).set(k, []byte("kept")); err != nil {
 		t.Fatal(err)
 	}
 	if err := txn.Commit(); err != nil {
@@ -45,7 +45,7 @@ func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 	}
 
 	txn = db.NewTransaction(true)
-	if err := (tx{txn, m}).delete(k); err != nil {
+	if err := (tx{txn: txn, memo: m}).delete(k); err != nil {
 		t.Fatal(err)
 	}
 	if err := txn.Commit(); err != nil {
@@ -68,7 +68,7 @@ func TestMemoNeverHidesStoredState(t *testing.T) {
 	k := func(i int) []byte { return key(pfxLead, "t1", fmt.Sprint("c", i), "AD") }
 	write := func(b *Builder, from, to int) {
 		for i := from; i < to; i++ {
-			if err := b.update(func(txn tx) error { return txn.set(k(i), []byte{formatV1, byte(i)}) }); err != nil {
+			if err := b.update(0, func(txn tx) error { return txn.set(k(i), []byte{formatV1, byte(i)}) }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -84,7 +84,7 @@ func TestMemoNeverHidesStoredState(t *testing.T) {
 	readAll := func(n int) {
 		for i := 0; i < n; i++ {
 			var got []byte
-			err := after.update(func(txn tx) error {
+			err := after.update(0, func(txn tx) error {
 				_, err := txn.get(k(i), func(b []byte) error { got = b; return nil })
 				return err
 			})

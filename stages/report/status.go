@@ -42,12 +42,12 @@ func (b *Builder) status(txn tx, ev *model.Event, who model.Who) ([]model.Row, e
 	if rank == 0 {
 		return nil, nil // not a message status the contract knows; the decoder should have refused it
 	}
-	k := key(pfxMsg, ev.Tenant, ev.ID)
 	var m msgState
-	found, err := txn.get(k, m.decode)
+	st, err := txn.open(windowMsg, ev.Tenant, ev.ID, ev.At, m.decode)
 	if err != nil {
 		return nil, err
 	}
+	k, found := st.key, st.found
 	if found && m.seen&(1<<rank) != 0 {
 		// Already applied: a replay after a crash. Return the current rows; same versions, so harmless.
 		return m.rows(ev, who), nil
@@ -90,7 +90,7 @@ func (b *Builder) status(txn tx, ev *model.Event, who model.Who) ([]model.Row, e
 	if chatChanged && m.seq < 255 {
 		m.seq++
 	}
-	if err := txn.setTTL(k, m.encode()); err != nil {
+	if err := txn.set(k, m.encode()); err != nil {
 		return nil, err
 	}
 	rows := make([]model.Row, 0, 2)

@@ -1,0 +1,204 @@
+package report
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// The window: per-message and per-call state is needed only while statuses and call events
+// for it can still arrive (Meta retries for up to 7 days), so it lives in segments of event
+// time, as a windowed store of Kafka Streams does. A state is written into the segment that was
+// newest when the worker first saw its message or call, reads look in the liveSegments newest
+// segments, and the segments behind them are dropped whole once the watermark (the newest event
+// time seen) moves on. So a worker holds 7 to 8 days of event time of messages and calls, however
+// long it runs and however fast it replays old traffic: a Badger TTL counts the wall clock, which
+// a replay of 30 days in an hour never reaches.
+//
+// The price is the reads: a message's state may be in any live segment. A read starts at the
+// segment of its event's own time (where an event's message almost always is, traffic being
+// roughly in time order), so a known message costs one or two lookups; only a new one looks in
+// all eight, and Badger's per-table Bloom filters answer most of those.
+const (
+	segmentSeconds = 24 * 3600
+	liveSegments   = 8 // a state lives 7 to 8 days of watermark time after its message was first seen
+
+	// maxClockSkew bounds how far ahead of this host's clock an event's time may move the
+	// watermark: a webhook stamped years ahead must not drop every open message.
+	maxClockSkew = time.Hour
+)
+
+// Key layout: pfxWindow, the segment (big-endian uint32, so older segments sort first and one
+// prefix holds a whole segment), the kind byte, then tenant NUL id.
+const (
+	pfxWindow    = "rp/w/"
+	windowMsg    = 'm'
+	windowCall   = 'c'
+	watermarkKey = "rp/x/watermark" // the watermark, committed with the state it covers
+)
+
+// Before the window, per-message and per-call state lived under these prefixes with a
+// Badger TTL of 8 days of wall clock. Nothing writes them any more; a state directory of
+// that version still has them, so reads fall back to them (legacy) until they expire.
+const (
+	legacyMsg  = "rp/m/"
+	legacyCall = "rp/c/"
+)
+
+// window tracks the watermark and the sweeps. Guarded by Builder.mu.
+type window struct {
+	watermark int64  // newest event time applied, clamped to the clock plus maxClockSkew
+	swept     uint32 // oldestLive at the last sweep: segments below it are gone
+	legacy    bool   // the store still holds state written before the window
+	now       func() time.Time
+}
+
+func segmentOf(at int64) uint32 { return uint32(max(at, 0) / segmentSeconds) }
+
+func windowKey(seg uint32, kind byte, tenant, id string) []byte {
+	k := make([]byte, 0, len(pfxWindow)+5+len(tenant)+1+len(id))
+	k = append(k, pfxWindow...)
+	k = binary.BigEndian.AppendUint32(k, seg)
+	k = append(k, kind)
+	k = append(k, tenant...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// observe moves the watermark to an event's time.
+func (w *window) observe(at int64) {
+	limit := w.now().Add(maxClockSkew).Unix()
+	w.watermark = max(w.watermark, min(at, limit))
+}
+
+// newest is the segment new state goes into.
+func (w *window) newest() uint32 { return segmentOf(w.watermark) }
+
+// oldestLive is the oldest segment reads look in.
+func (w *window) oldestLive() uint32 {
+	n := w.newest()
+	if n < liveSegments-1 {
+		return 0
+	}
+	return n - (liveSegments - 1)
+}
+
+// openState is where one message's or call's state was found (or goes): its key in the window.
+type openState struct {
+	key   []byte
+	found bool
+}
+
+// lookup finds the state of (kind, tenant, id) in the live segments, from the segment of at
+// (the event's time; 0 for none) down to the oldest, then up to the newest, and decodes it; not
+// found, the key is that of the newest segment.
+func (w *window) lookup(txn tx, kind byte, tenant, id string, at int64, decode func([]byte) error) (openState, error) {
+	oldest, newest := w.oldestLive(), w.newest()
+	start := newest
+	if at > 0 {
+		start = min(max(segmentOf(at), oldest), newest)
+	}
+	for i := uint32(0); i <= newest-oldest; i++ {
+		seg := start - i
+		if i > start-oldest {
+			seg = start + (i - (start - oldest))
+		}
+		k := windowKey(seg, kind, tenant, id)
+		found, err := txn.get(k, decode)
+		if err != nil || found {
+			return openState{key: k, found: found}, err
+		}
+	}
+	if w.legacy {
+		pfx := legacyMsg
+		if kind == windowCall {
+			pfx = legacyCall
+		}
+		found, err := txn.get(key(pfx, tenant, id), decode)
+		if err != nil || found {
+			// Rewritten into the window, so the legacy copy is read at most until it expires.
+			return openState{key: windowKey(w.newest(), kind, tenant, id), found: found}, err
+		}
+	}
+	return openState{key: windowKey(w.newest(), kind, tenant, id)}, nil
+}
+
+// due says whether the watermark left a segment behind since the last sweep.
+func (w *window) due() bool { return w.oldestLive() > w.swept }
+
+// sweep drops every segment below the live ones. DropPrefix removes whole tables and
+// rewrites only those that straddle a segment's edge: no tombstone per state.
+func (w *window) sweep(db *badger.DB) error {
+	below := w.oldestLive()
+	var pfxs [][]byte
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxWindow)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); {
+			k := it.Item().Key()
+			if len(k) < len(pfxWindow)+4 {
+				return fmt.Errorf("%w: window key %q", ErrCorrupt, k)
+			}
+			seg := binary.BigEndian.Uint32(k[len(pfxWindow):])
+			if seg >= below {
+				break
+			}
+			pfxs = append(pfxs, segmentPrefix(seg))
+			it.Seek(segmentPrefix(seg + 1))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(pfxs) > 0 {
+		if err := db.DropPrefix(pfxs...); err != nil {
+			return err
+		}
+	}
+	w.swept = below
+	return nil
+}
+
+func segmentPrefix(seg uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte(pfxWindow), seg)
+}
+
+// load reads the committed watermark and whether legacy state is present.
+func (w *window) load(db *badger.DB) error {
+	return db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(watermarkKey))
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := item.Value(func(v []byte) error {
+				if len(v) != 8 {
+					return fmt.Errorf("%w: watermark of %d bytes", ErrCorrupt, len(v))
+				}
+				w.watermark = int64(binary.BigEndian.Uint64(v))
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		w.legacy = hasPrefix(txn, legacyMsg) || hasPrefix(txn, legacyCall)
+		return nil
+	})
+}
+
+func hasPrefix(txn *badger.Txn, pfx string) bool {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfx)})
+	defer it.Close()
+	it.Rewind()
+	return it.Valid()
+}
+
+// saveWatermark writes the watermark into the transaction whose state it covers.
+func (w *window) saveWatermark(txn *badger.Txn) error {
+	return txn.Set([]byte(watermarkKey), binary.BigEndian.AppendUint64(nil, uint64(w.watermark)))
+}

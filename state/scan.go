@@ -1,0 +1,66 @@
+package state
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Scan calls fn for every key under prefix with its newest value, in key order. Scans are
+// for rare paths (merges, lookups by key across tenants, maintenance): each one also walks
+// the changes held in memory.
+func (s *Store) Scan(prefix []byte, fn func(key, value []byte) error) error {
+	mem := s.pendingUnder(string(prefix))
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		it.Rewind()
+		for len(mem) > 0 || it.Valid() {
+			if it.Valid() && (len(mem) == 0 || bytes.Compare(it.Item().Key(), []byte(mem[0].key)) < 0) {
+				if err := it.Item().Value(func(v []byte) error { return fn(it.Item().Key(), v) }); err != nil {
+					return err
+				}
+				it.Next()
+				continue
+			}
+			m := mem[0]
+			mem = mem[1:]
+			if it.Valid() && bytes.Equal(it.Item().Key(), []byte(m.key)) {
+				it.Next() // the change in memory is newer
+			}
+			if !m.deleted {
+				if err := fn([]byte(m.key), m.value); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+type keyed struct {
+	key string
+	change
+}
+
+// pendingUnder returns the newest change of every key under prefix held in memory, sorted.
+func (s *Store) pendingUnder(prefix string) []keyed {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	newest := map[string]change{}
+	for _, c := range append(slices.Clone(s.sealed), s.open) { // oldest first: later wins
+		for k, ch := range c.m {
+			if strings.HasPrefix(k, prefix) {
+				newest[k] = ch
+			}
+		}
+	}
+	out := make([]keyed, 0, len(newest))
+	for k, ch := range newest {
+		out = append(out, keyed{k, ch})
+	}
+	slices.SortFunc(out, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	return out
+}

@@ -1,0 +1,210 @@
+// Package state is the worker's local state: a Badger database, and above it, in memory, the
+// changes of the batches whose rows are not durable yet.
+//
+// What it promises:
+//   - Reads see every change made so far, durable or not: the newest change of a key wins.
+//   - Nothing is written to Badger per event. The changes made between two Seals are one
+//     batch; Checkpoint writes the oldest sealed batch in one WriteBatch, and the caller calls
+//     it once that batch's rows are durable. Badger therefore never holds a change whose rows
+//     could still be lost: after a crash the replayed records meet the state as it was before
+//     them and return the same rows again, so there is nothing to heal and no record of the
+//     contacts a batch changed. A key changed many times in a batch is written once.
+//   - One goroutine writes at a time (Set, Delete, Discard, Seal); Get and Scan may run
+//     beside it, and Checkpoint from another goroutine.
+//
+// This is how Kafka Streams and Flink keep state: local, and checkpointed with the progress
+// of the input rather than written through on every event.
+package state
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Store is the state over one Badger database. Keys of different owners must not overlap
+// (each owner keeps its own prefix).
+type Store struct {
+	db *badger.DB
+
+	mu     sync.RWMutex
+	open   *changes   // since the last Seal
+	sealed []*changes // sealed, not yet checkpointed, oldest first
+
+	checkpointing sync.Mutex // one Checkpoint or DropPrefix at a time
+}
+
+// changes is one batch's writes: the value of each key it set, or a deletion.
+type changes struct {
+	m map[string]change
+}
+
+type change struct {
+	value   []byte
+	deleted bool
+}
+
+func newChanges() *changes { return &changes{m: map[string]change{}} }
+
+// Open returns the state over db. The caller opened db and closes it after the last call.
+func Open(db *badger.DB) *Store { return &Store{db: db, open: newChanges()} }
+
+// DB is the database below, for the owners' one-time upgrades and for what is not batch
+// state (the worker's id, saved offsets).
+func (s *Store) DB() *badger.DB { return s.db }
+
+// Get calls fn with the key's newest value and reports whether the key exists. fn must not
+// keep the slice past its return unless it copies it.
+func (s *Store) Get(key []byte, fn func(value []byte) error) (bool, error) {
+	if c, ok := s.pending(key); ok {
+		if c.deleted {
+			return false, nil
+		}
+		return true, fn(c.value)
+	}
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		return item.Value(fn)
+	})
+	return found, err
+}
+
+// pending returns the newest change of key not yet checkpointed.
+func (s *Store) pending(key []byte) (change, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if c, ok := s.open.m[string(key)]; ok {
+		return c, true
+	}
+	for i := len(s.sealed) - 1; i >= 0; i-- {
+		if c, ok := s.sealed[i].m[string(key)]; ok {
+			return c, true
+		}
+	}
+	return change{}, false
+}
+
+// Set gives key a new value. The store keeps value: the caller must not change it afterwards.
+func (s *Store) Set(key, value []byte) {
+	s.mu.Lock()
+	s.open.m[string(key)] = change{value: value}
+	s.mu.Unlock()
+}
+
+// Delete removes key.
+func (s *Store) Delete(key []byte) {
+	s.mu.Lock()
+	s.open.m[string(key)] = change{deleted: true}
+	s.mu.Unlock()
+}
+
+// Discard forgets every change since the last Seal: the caller failed midway through a
+// batch and will not make its rows durable (the pipeline stops and re-reads the records).
+func (s *Store) Discard() {
+	s.mu.Lock()
+	s.open = newChanges()
+	s.mu.Unlock()
+}
+
+// Seal ends the batch: its changes wait for Checkpoint. Seal and Checkpoint pair up one to
+// one, in order, even for a batch that changed nothing.
+func (s *Store) Seal() {
+	s.mu.Lock()
+	s.sealed = append(s.sealed, s.open)
+	s.open = newChanges()
+	s.mu.Unlock()
+}
+
+// Sealed is how many sealed batches wait for their Checkpoint.
+func (s *Store) Sealed() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sealed)
+}
+
+// Checkpoint writes the oldest sealed batch to Badger, then stops holding it in memory.
+// Readers see its changes throughout: in memory until Badger has them.
+func (s *Store) Checkpoint() error {
+	s.checkpointing.Lock()
+	defer s.checkpointing.Unlock()
+	s.mu.RLock()
+	if len(s.sealed) == 0 {
+		s.mu.RUnlock()
+		return nil
+	}
+	batch := s.sealed[0]
+	s.mu.RUnlock()
+	if err := s.write(batch); err != nil {
+		return fmt.Errorf("state: checkpoint: %w", err)
+	}
+	s.mu.Lock()
+	s.sealed = s.sealed[1:]
+	s.mu.Unlock()
+	return nil
+}
+
+// write puts one batch into Badger, waiting out a DropPrefix of another owner of the
+// database (Badger refuses writes while it runs).
+func (s *Store) write(batch *changes) error {
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := s.writeOnce(batch)
+		if !errors.Is(err, badger.ErrBlockedWrites) || s.db.IsClosed() {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
+
+func (s *Store) writeOnce(batch *changes) error {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for k, c := range batch.m {
+		var err error
+		if c.deleted {
+			err = wb.Delete([]byte(k))
+		} else {
+			err = wb.Set([]byte(k), c.value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return wb.Flush()
+}
+
+// DropPrefix removes every key under the prefixes, in memory and in Badger, without a
+// tombstone per key (Badger drops whole tables).
+func (s *Store) DropPrefix(prefixes ...[]byte) error {
+	s.checkpointing.Lock()
+	defer s.checkpointing.Unlock()
+	s.mu.Lock()
+	for _, c := range append([]*changes{s.open}, s.sealed...) {
+		for k := range c.m {
+			if hasAnyPrefix(k, prefixes) {
+				delete(c.m, k)
+			}
+		}
+	}
+	s.mu.Unlock()
+	return s.db.DropPrefix(prefixes...)
+}
+
+func hasAnyPrefix(k string, prefixes [][]byte) bool {
+	for _, p := range prefixes {
+		if len(k) >= len(p) && k[:len(p)] == string(p) {
+			return true
+		}
+	}
+	return false
+}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wapipe/wapipe/state"
 )
 
 // benchContacts is the number of contacts preloaded before timing:
@@ -37,7 +39,11 @@ func userFacts(i int, at int64) Facts {
 
 // preload opens a store with n contacts, each created by one event.
 func preload(b *testing.B, n int, cfg Config) *Store {
-	s := NewWithConfig(openDB(b, b.TempDir()), cfg)
+	db := openDB(b, b.TempDir())
+	if cfg.State == nil && cfg.CacheContacts == workerConfig.CacheContacts {
+		cfg.State = state.Open(db) // the worker's shape: checkpointed by the caller
+	}
+	s := NewWithConfig(db, cfg)
 	fs := make([]Facts, 0, 4096)
 	for i := 0; i < n; i++ {
 		fs = append(fs, userFacts(i, 1_700_000_000))
@@ -62,7 +68,7 @@ func BenchmarkResolve(b *testing.B) {
 	n := benchContacts()
 	s := preload(b, n, Config{})
 	if os.Getenv("WAPIPE_BENCH_FLATTEN") != "" {
-		if err := s.db.Flatten(2); err != nil { // settle the preload's compaction backlog
+		if err := s.st.DB().Flatten(2); err != nil { // settle the preload's compaction backlog
 			b.Fatal(err)
 		}
 	}
@@ -168,7 +174,7 @@ func reportMemory(b *testing.B, s *Store) {
 		}
 	}
 	var disk int64
-	filepath.WalkDir(s.db.Opts().Dir, func(_ string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(s.st.DB().Opts().Dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if info, err := d.Info(); err == nil {
 				if st, ok := info.Sys().(*syscall.Stat_t); ok {
@@ -183,19 +189,17 @@ func reportMemory(b *testing.B, s *Store) {
 }
 
 // WorkerConfig is the store as `wapipe run` configures it (cmd/wapipe/run.go).
-var workerConfig = Config{Deferred: true, CacheContacts: 25_000, LastSeenStep: time.Minute}
+var workerConfig = Config{CacheContacts: 25_000, LastSeenStep: time.Minute}
 
 // BenchmarkResolveAsWorker times events the way the process stage sends them: one
-// Resolve call per event on a Deferred store, flushed every 256 events (a batch), with
+// Resolve call per event on a shared state, checkpointed every 256 events (a batch), with
 // the worker's cache size and last_seen step.
 func BenchmarkResolveAsWorker(b *testing.B) {
 	n := benchContacts()
 	s := preload(b, n, workerConfig)
-	if err := s.Flush(); err != nil {
-		b.Fatal(err)
-	}
+	checkpoint(b, s)
 	if os.Getenv("WAPIPE_BENCH_FLATTEN") != "" {
-		if err := s.db.Flatten(2); err != nil { // settle the preload's compaction backlog
+		if err := s.st.DB().Flatten(2); err != nil { // settle the preload's compaction backlog
 			b.Fatal(err)
 		}
 	}
@@ -219,12 +223,7 @@ func BenchmarkResolveAsWorker(b *testing.B) {
 					b.Fatal(err)
 				}
 				if events++; events%256 == 0 {
-					if err := s.Flush(); err != nil {
-						b.Fatal(err)
-					}
-					if err := s.Durable(); err != nil {
-						b.Fatal(err)
-					}
+					checkpoint(b, s)
 				}
 			}
 			reportPerEvent(b, events, cpu0)

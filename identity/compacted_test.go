@@ -18,7 +18,7 @@ func TestAFreshWorkerKnowsEveryFactFromTheCompactedTopic(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			fs := randomFacts(seed, 400, 20)
 			rng := rand.New(rand.NewPCG(seed, 5))
-			stores := []*Store{newStore(t), newStore(t), NewWithConfig(openDB(t, t.TempDir()), Config{Deferred: true, BatchSize: 16})}
+			stores := []*Store{newStore(t), newStore(t), sharedStore(t, openDB(t, t.TempDir()))}
 			type entry struct {
 				from       int
 				key, value []byte
@@ -45,16 +45,16 @@ func TestAFreshWorkerKnowsEveryFactFromTheCompactedTopic(t *testing.T) {
 				if err != nil || len(got.Bad) > 0 {
 					t.Fatalf("Import: %v %v", got.Bad, err)
 				}
-				if err := stores[i].Flush(); err != nil {
-					t.Fatal(err)
+				if stores[i].shared {
+					checkpoint(t, stores[i])
 				}
 				publish(i, got.Republish)
 			}
 			for _, f := range fs {
 				i := rng.IntN(len(stores))
 				r := resolve(t, stores[i], f)
-				if err := stores[i].Flush(); err != nil {
-					t.Fatal(err)
+				if stores[i].shared {
+					checkpoint(t, stores[i])
 				}
 				publish(i, refsOf(r.Changed))
 				if j := rng.IntN(len(stores)); rng.IntN(3) == 0 {

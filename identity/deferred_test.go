@@ -6,76 +6,104 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 )
 
-// Config.Deferred only moves commits: every event resolves to the same identity and rows
-// as with a commit per event, reads between events see what was applied, and after Flush
-// the store holds the same state.
-func TestDeferredMatchesImmediate(t *testing.T) {
+// A shared state only moves writes: every event resolves to the same identity and rows as
+// with a checkpoint per call, reads see what was applied whether or not it is
+// checkpointed yet, and once every batch is checkpointed Badger holds the same state.
+func TestSharedStateMatchesImmediate(t *testing.T) {
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			fs := randomFacts(seed, 500, 24)
 			now := New(openDB(t, t.TempDir()))
-			later := NewWithConfig(openDB(t, t.TempDir()), Config{Deferred: true, BatchSize: 64})
+			later := sharedStore(t, openDB(t, t.TempDir()))
 			rng := rand.New(rand.NewPCG(seed, 5))
 			for i, f := range fs {
 				want, got := resolve(t, now, f), resolve(t, later, f)
 				if got.Who.ContactID != want.Who.ContactID || str(got.Who.Phone) != str(want.Who.Phone) ||
 					!slices.Equal(sortedRows(got.Changed), sortedRows(want.Changed)) {
-					t.Fatalf("event %d (%+v): deferred %+v %v, immediate %+v %v", i, f, got.Who, sortedRows(got.Changed), want.Who, sortedRows(want.Changed))
+					t.Fatalf("event %d (%+v): shared %+v %v, immediate %+v %v", i, f, got.Who, sortedRows(got.Changed), want.Who, sortedRows(want.Changed))
 				}
 				if id := want.Who.ContactID; id != "" {
 					a, _ := now.Rows(f.Tenant, id)
 					b, _ := later.Rows(f.Tenant, id)
 					sameRows(t, fmt.Sprintf("Rows after event %d", i), sortedRows(b), sortedRows(a))
 				}
-				if rng.IntN(20) == 0 {
-					if err := later.Flush(); err != nil {
+				switch rng.IntN(20) {
+				case 0:
+					later.st.Seal() // a batch waits for its rows while the next is processed
+				case 1:
+					if err := later.st.Checkpoint(); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
-			if err := later.Flush(); err != nil {
-				t.Fatal(err)
+			for later.st.Sealed() > 0 {
+				if err := later.st.Checkpoint(); err != nil {
+					t.Fatal(err)
+				}
 			}
+			checkpoint(t, later)
 			sameRows(t, "state", dump(t, later), dump(t, now))
 		})
 	}
 }
 
-// A worker that stopped after a commit but before the batch's rows were durable gets, at
-// start, the rows of exactly the contacts those commits changed; once a batch is durable
-// its contacts are no longer reported.
-func TestDirtyRowsAfterACrash(t *testing.T) {
+// A worker that stops before a batch is checkpointed (its rows were not durable) has, at
+// start, the state as it was before that batch: replaying the batch's events returns
+// their rows again, so nothing needs healing.
+func TestAStopBeforeTheCheckpointReturnsTheRowsAgain(t *testing.T) {
 	dir := t.TempDir()
-	db := openDB(t, dir)
-	s := NewWithConfig(db, Config{Deferred: true})
-	durable := resolve(t, s, Facts{At: 10, BSUID: "BR.1"}).Who.ContactID
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Durable(); err != nil {
-		t.Fatal(err)
-	}
-	lost := resolve(t, s, Facts{At: 20, BSUID: "BR.2", Phone: "5511900000002"}).Who.ContactID
-	if err := s.Flush(); err != nil { // committed; the crash comes before the rows are durable
-		t.Fatal(err)
-	}
-	restarted := NewWithConfig(db, Config{Deferred: true})
-	rows, refs, err := restarted.DirtyRows()
+	db, err := badger.Open(BadgerOptions(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(refs) != 1 || refs[0].ID != lost {
-		t.Fatalf("dirty contacts %v, want only %s (not %s, whose batch was durable)", refs, lost, durable)
+	s := sharedStore(t, db)
+	durable := Facts{At: 10, BSUID: "BR.1"}
+	resolve(t, s, durable)
+	checkpoint(t, s)
+	lost := Facts{At: 20, BSUID: "BR.2", Phone: "5511900000002"}
+	first := resolve(t, s, lost)
+	s.st.Seal() // the rows go to ClickHouse; the worker dies before they are durable
+	db.Close()
+
+	restarted := sharedStore(t, openDB(t, dir))
+	again := resolve(t, restarted, lost)
+	if !slices.Equal(sortedRows(again.Changed), sortedRows(first.Changed)) || len(again.Changed) == 0 {
+		t.Fatalf("replayed event returned %v, want its rows again %v", sortedRows(again.Changed), sortedRows(first.Changed))
 	}
-	if got := keyRows(Resolution{Changed: rows}); got["bsuid BR.2"] != lost || got["phone 5511900000002"] != lost {
-		t.Fatalf("dirty rows %v", sortedRows(rows))
+	if r := resolve(t, restarted, durable); len(r.Changed) != 0 {
+		t.Fatalf("the checkpointed event changed %v on replay", sortedRows(r.Changed))
 	}
-	if err := restarted.ForgetDirty(); err != nil {
+}
+
+// A state directory of an older version, which recorded the contacts of batches not yet
+// durable under id/d/, still gets those contacts' rows once at start.
+func TestLegacyDirtyRecordsAreRewrittenOnce(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	s := New(db)
+	id := resolve(t, s, Facts{At: 20, BSUID: "BR.2", Phone: "5511900000002"}).Who.ContactID
+	if err := db.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte(dirtyPfx+"\x00\x00\x00\x00\x00\x00\x00\x01"), appendString(appendString(nil, tenant), id))
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, refs, _ := restarted.DirtyRows(); len(refs) != 0 {
+	rows, refs, err := s.DirtyRows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || refs[0].ID != id {
+		t.Fatalf("dirty contacts %v, want %s", refs, id)
+	}
+	if got := keyRows(Resolution{Changed: rows}); got["bsuid BR.2"] != id || got["phone 5511900000002"] != id {
+		t.Fatalf("dirty rows %v", sortedRows(rows))
+	}
+	if err := s.ForgetDirty(); err != nil {
+		t.Fatal(err)
+	}
+	if _, refs, _ := s.DirtyRows(); len(refs) != 0 {
 		t.Fatalf("still dirty after ForgetDirty: %v", refs)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/state"
 )
 
 const tenant = "t1"
@@ -23,6 +24,21 @@ func openDB(t testing.TB, dir string) *badger.DB {
 func newStore(t testing.TB) *Store {
 	t.Helper()
 	return New(openDB(t, t.TempDir()))
+}
+
+// sharedStore is the store as the worker runs it: on a state its caller seals once per
+// batch and checkpoints once the batch's rows are durable (checkpoint).
+func sharedStore(t testing.TB, db *badger.DB) *Store {
+	return NewWithConfig(nil, Config{State: state.Open(db), CacheContacts: 64})
+}
+
+// checkpoint ends a batch of a shared store and makes it durable.
+func checkpoint(t testing.TB, s *Store) {
+	t.Helper()
+	s.st.Seal()
+	if err := s.st.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func resolve(t testing.TB, s *Store, f Facts) Resolution {

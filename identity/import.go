@@ -37,57 +37,21 @@ func (s *Store) Import(values [][]byte) (Imported, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.w.republish = s.w.republish[:0]
-	if s.deferred {
-		for _, r := range recs {
-			if r == nil {
-				continue
-			}
-			s.begin()
-			changed, err := s.w.adopt(r)
-			s.w.floor = 0
-			if err != nil {
-				s.abort()
-				return out, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
-			}
-			out.Rows = append(out.Rows, changed...)
-			if err := s.counted(); err != nil {
-				return out, err
-			}
-		}
-		out.Republish = slices.Clone(s.w.republish)
-		return out, nil
-	}
-	for attempt := 0; ; attempt++ {
-		s.w.republish = s.w.republish[:0]
-		rows, err := s.tryImport(recs)
-		if err == nil {
-			s.w.publish()
-			out.Rows, out.Republish = rows, slices.Clone(s.w.republish)
-			return out, nil
-		}
-		if attempt == maxConflictRetries {
-			return out, err
-		}
-	}
-}
-
-func (s *Store) tryImport(recs []*record) ([]model.Row, error) {
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	s.w.reset(txn)
-	defer func() { s.w.floor = 0 }()
-	var rows []model.Row
 	for _, r := range recs {
 		if r == nil {
 			continue
 		}
 		changed, err := s.w.adopt(r)
+		s.w.floor = 0
 		if err != nil {
-			return nil, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
+			s.abort()
+			return Imported{Bad: out.Bad}, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
 		}
-		rows = append(rows, changed...)
+		out.Rows = append(out.Rows, changed...)
+		s.counted()
 	}
-	return rows, txn.Commit()
+	out.Republish = slices.Clone(s.w.republish)
+	return out, s.settle()
 }
 
 // adopt joins one snapshot into the working set and returns the rows it changed. Row
@@ -232,7 +196,8 @@ func (w *work) revive(sl *slot) error {
 	prev := sl.rec.mergedInto
 	sl.rec.mergedInto = ""
 	w.touch(sl)
-	return w.txn.Delete(mergedKey(sl.rec.tenant, prev, sl.rec.id))
+	w.remove(mergedKey(sl.rec.tenant, prev, sl.rec.id))
+	return nil
 }
 
 // joinFacts keeps the newest of each fact (rule 7) and widens first/last seen: what a

@@ -149,10 +149,10 @@ func TestWorkersConvergeOnRandomTraffic(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 3))
 			// The third works as the pipeline runs it: one open transaction, flushed before
 			// its rows go out and its snapshots are published.
-			stores := []*Store{newStore(t), newStore(t), NewWithConfig(openDB(t, t.TempDir()), Config{Deferred: true, BatchSize: 16})}
+			stores := []*Store{newStore(t), newStore(t), sharedStore(t, openDB(t, t.TempDir()))}
 			flush := func(s *Store) {
-				if err := s.Flush(); err != nil {
-					t.Fatal(err)
+				if s.shared {
+					checkpoint(t, s)
 				}
 			}
 			type entry struct {

@@ -107,9 +107,7 @@ func (w *work) merge(x, l *slot) error {
 	lr.user.V = lr.username() // l's row keeps the username it showed, though its keys move
 	lr.keys, lr.mergedInto = nil, xr.id
 	// Remember the loser under the survivor, so Rows can re-emit its merged_into row.
-	if err := w.txn.Set(mergedKey(xr.tenant, xr.id, lr.id), nil); err != nil {
-		return err
-	}
+	w.set(mergedKey(xr.tenant, xr.id, lr.id), nil)
 	w.touch(x)
 	w.touch(l)
 	return nil

@@ -2,16 +2,14 @@ package identity
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/state"
 )
 
-// Readers see committed state only and do not take the writers' mutex, so a lookup
-// API can serve while the worker resolves.
+// Readers see every event applied so far, whole (never half an event), and do not take
+// the writers' mutex, so a lookup API can serve while the worker resolves.
 
 // ContactOf returns the id of the contact a key resolves to, following merged_into to
 // the survivor. Usernames compare case-insensitively.
@@ -23,12 +21,7 @@ func (s *Store) ContactOf(tenant, keyType, keyValue string) (contactID string, o
 // Contact returns one contact as stored, without following merged_into: a merged
 // contact comes back with MergedInto set and no keys.
 func (s *Store) Contact(tenant, contactID string) (Contact, bool, error) {
-	var r *record
-	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		r, err = get(txn, tenant, contactID)
-		return err
-	})
+	r, err := get(s.st, tenant, contactID)
 	if err != nil || r == nil {
 		return Contact{}, false, err
 	}
@@ -53,28 +46,26 @@ func (s *Store) LookupAll(tenant, keyType, value string) ([]Contact, error) {
 		return nil, fmt.Errorf("%w: %q", ErrKeyType, keyType)
 	}
 	var out []Contact
-	err := s.db.View(func(txn *badger.Txn) error {
-		if tenant != "" {
-			item, err := txn.Get(indexKey(code, value, tenant))
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			return follow(txn, tenant, item, &out)
+	if tenant != "" {
+		var id string
+		found, err := s.st.Get(indexKey(code, value, tenant), func(v []byte) error { id = string(v); return nil })
+		if err != nil || !found {
+			return nil, err
 		}
-		scan := indexScan(code, value)
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: scan})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			t := string(bytes.TrimPrefix(it.Item().Key(), scan))
-			if err := follow(txn, t, it.Item(), &out); err != nil {
-				return err
-			}
-		}
+		return out, followID(s.st, tenant, id, &out)
+	}
+	scan := indexScan(code, value)
+	var ids [][2]string // tenant, contact id: followed after the scan, which must not nest reads
+	err := s.st.Scan(scan, func(k, v []byte) error {
+		ids = append(ids, [2]string{string(bytes.TrimPrefix(k, scan)), string(v)})
 		return nil
 	})
+	for _, id := range ids {
+		if err != nil {
+			break
+		}
+		err = followID(s.st, id[0], id[1], &out)
+	}
 	return out, err
 }
 
@@ -83,71 +74,51 @@ func (s *Store) LookupAll(tenant, keyType, value string) ([]Contact, error) {
 // when tenant is "" (a seek per tenant, reading keys only).
 func (s *Store) LookupID(tenant, contactID string) ([]Contact, error) {
 	var out []Contact
-	err := s.db.View(func(txn *badger.Txn) error {
-		in := func(t string) error {
-			_, err := txn.Get(contactKey(t, contactID))
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			return followID(txn, t, contactID, &out)
+	in := func(t string) error {
+		r, err := get(s.st, t, contactID)
+		if err != nil || r == nil {
+			return err
 		}
-		if tenant != "" {
-			return in(tenant)
-		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(contactPfx)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); {
-			rest := it.Item().Key()[len(contactPfx):]
-			end := bytes.IndexByte(rest, 0)
-			if end < 0 {
-				it.Next()
-				continue
-			}
-			t := string(rest[:end])
-			if err := in(t); err != nil {
-				return err
-			}
-			it.Seek(append([]byte(contactPfx+t), 1)) // past this tenant's contacts
-		}
-		return nil
-	})
-	return out, err
-}
-
-// follow appends the survivor of the contact an index item points at.
-func follow(txn *badger.Txn, tenant string, item *badger.Item, out *[]Contact) error {
-	id, err := item.ValueCopy(nil)
-	if err != nil {
-		return err
+		return followID(s.st, t, contactID, &out)
 	}
-	return followID(txn, tenant, string(id), out)
+	if tenant != "" {
+		return out, in(tenant)
+	}
+	for from := []byte(contactPfx); ; {
+		k, ok, err := s.st.Seek([]byte(contactPfx), from)
+		if err != nil || !ok {
+			return out, err
+		}
+		rest := k[len(contactPfx):]
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 {
+			from = append(k, 0)
+			continue
+		}
+		t := string(rest[:end])
+		if err := in(t); err != nil {
+			return out, err
+		}
+		from = append([]byte(contactPfx+t), 1) // past this tenant's contacts
+	}
 }
 
 // followID appends the survivor of a contact, with the contacts merged into it.
-func followID(txn *badger.Txn, tenant, id string, out *[]Contact) error {
-	r, err := survivor(txn, tenant, id)
+func followID(st *state.Store, tenant, id string, out *[]Contact) error {
+	r, err := survivor(st, tenant, id)
 	if err != nil {
 		return err
 	}
 	c := r.contact()
-	err = mergedInto(txn, tenant, r.id, 0, func(l *record) { c.MergedFrom = append(c.MergedFrom, l.id) })
+	err = mergedInto(st, tenant, r.id, 0, func(l *record) { c.MergedFrom = append(c.MergedFrom, l.id) })
 	*out = append(*out, c)
 	return err
 }
 
-func get(txn *badger.Txn, tenant, id string) (*record, error) {
-	item, err := txn.Get(contactKey(tenant, id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
+func get(st *state.Store, tenant, id string) (*record, error) {
 	var r *record
-	err = item.Value(func(v []byte) error {
+	_, err := st.Get(contactKey(tenant, id), func(v []byte) error {
+		var err error
 		r, err = decode(tenant, id, v)
 		return err
 	})
@@ -155,9 +126,9 @@ func get(txn *badger.Txn, tenant, id string) (*record, error) {
 }
 
 // survivor follows merged_into from a contact to the one that survives.
-func survivor(txn *badger.Txn, tenant, id string) (*record, error) {
+func survivor(st *state.Store, tenant, id string) (*record, error) {
 	for range 16 {
-		r, err := get(txn, tenant, id)
+		r, err := get(st, tenant, id)
 		if err != nil {
 			return nil, err
 		}
@@ -189,16 +160,12 @@ func (r *record) contact() Contact {
 // indirectly (a failed status joined through its message): the event's own facts first,
 // then those of today's contact, following merges. ok is false for an unknown contact.
 func (s *Store) WhoOf(f Facts, contactID string) (w model.Who, ok bool, err error) {
-	err = s.view(func(txn *badger.Txn) error {
-		if r, err := get(txn, f.Tenant, contactID); err != nil || r == nil {
-			return err
-		}
-		r, err := survivor(txn, f.Tenant, contactID)
-		if err != nil {
-			return err
-		}
-		w, ok = who(&f, r), true
-		return nil
-	})
-	return w, ok, err
+	if r, err := get(s.st, f.Tenant, contactID); err != nil || r == nil {
+		return w, false, err
+	}
+	r, err := survivor(s.st, f.Tenant, contactID)
+	if err != nil {
+		return w, false, err
+	}
+	return who(&f, r), true, nil
 }

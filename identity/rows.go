@@ -1,23 +1,16 @@
 package identity
 
 import (
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/state"
 )
 
 // Rows returns the contact's current identities row and one contact_keys row per key,
-// with their stored versions, and the rows of the contacts merged into it. Resolve
-// returns rows only when something changed, so after a crash DirtyRows rewrites the
-// contacts whose rows may not have become durable from here; writing them twice is
-// harmless, the tables keep the newest version.
+// with their stored versions, and the rows of the contacts merged into it: what to write
+// again when rows may have been lost (DirtyRows). Writing them twice is harmless, the
+// tables keep the newest version.
 func (s *Store) Rows(tenant, contactID string) ([]model.Row, error) {
-	var r *record
-	err := s.view(func(txn *badger.Txn) error {
-		var err error
-		r, err = get(txn, tenant, contactID)
-		return err
-	})
+	r, err := get(s.st, tenant, contactID)
 	if err != nil || r == nil {
 		return nil, err
 	}
@@ -28,9 +21,7 @@ func (s *Store) Rows(tenant, contactID string) ([]model.Row, error) {
 		rows = append(rows, &k)
 	}
 	// The contacts merged into this one: a replayed merge must re-emit their merged_into.
-	err = s.view(func(txn *badger.Txn) error {
-		return mergedInto(txn, tenant, contactID, 0, func(l *record) { rows = append(rows, l.row()) })
-	})
+	err = mergedInto(s.st, tenant, contactID, 0, func(l *record) { rows = append(rows, l.row()) })
 	return rows, err
 }
 
@@ -47,25 +38,26 @@ func mergedPrefix(tenant, survivor string) []byte {
 
 // mergedInto calls emit for every contact merged into survivor, directly or through a
 // chain of merges (bounded: a chain deeper than 8 would be a bug).
-func mergedInto(txn *badger.Txn, tenant, survivor string, depth int, emit func(*record)) error {
+func mergedInto(st *state.Store, tenant, survivor string, depth int, emit func(*record)) error {
 	if depth > 8 {
 		return nil
 	}
 	pfx := mergedPrefix(tenant, survivor)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: pfx})
 	var losers []string
-	for it.Rewind(); it.Valid(); it.Next() {
-		losers = append(losers, string(it.Item().Key()[len(pfx):]))
+	if err := st.Scan(pfx, func(k, _ []byte) error {
+		losers = append(losers, string(k[len(pfx):]))
+		return nil
+	}); err != nil {
+		return err
 	}
-	it.Close()
 	for _, id := range losers {
-		l, err := get(txn, tenant, id)
+		l, err := get(st, tenant, id)
 		if err != nil {
 			return err
 		}
 		if l != nil {
 			emit(l)
-			if err := mergedInto(txn, tenant, id, depth+1, emit); err != nil {
+			if err := mergedInto(st, tenant, id, depth+1, emit); err != nil {
 				return err
 			}
 		}
@@ -83,21 +75,18 @@ func (s *Store) IdentityRows(refs []ContactRef, have []model.Row) ([]model.Row, 
 		}
 	}
 	var rows []model.Row
-	err := s.view(func(txn *badger.Txn) error {
-		for _, ref := range refs {
-			if present[ref] {
-				continue
-			}
-			present[ref] = true
-			r, err := get(txn, ref.Tenant, ref.ID)
-			if err != nil {
-				return err
-			}
-			if r != nil {
-				rows = append(rows, r.row())
-			}
+	for _, ref := range refs {
+		if present[ref] {
+			continue
 		}
-		return nil
-	})
-	return rows, err
+		present[ref] = true
+		r, err := get(s.st, ref.Tenant, ref.ID)
+		if err != nil {
+			return rows, err
+		}
+		if r != nil {
+			rows = append(rows, r.row())
+		}
+	}
+	return rows, nil
 }

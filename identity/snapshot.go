@@ -3,8 +3,6 @@ package identity
 import (
 	"fmt"
 	"slices"
-
-	badger "github.com/dgraph-io/badger/v4"
 )
 
 // Snapshots are how the workers of a consumer group share one identity store (contract
@@ -45,12 +43,12 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 			out = append(out, Snapshot{Key: SnapshotKey(r.tenant, r.id), Value: r.snapshot(), Live: r.mergedInto == ""})
 		}
 	}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := func() error {
 		for _, ref := range ids {
 			if done[ref] {
 				continue
 			}
-			r, err := s.committed(txn, ref.Tenant, ref.ID)
+			r, err := s.current(ref.Tenant, ref.ID)
 			if err != nil {
 				return err
 			}
@@ -59,7 +57,7 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 			}
 			add(r)
 			for hops := 0; r.mergedInto != "" && hops < 16; hops++ {
-				if r, err = s.committed(txn, r.tenant, r.mergedInto); err != nil {
+				if r, err = s.current(r.tenant, r.mergedInto); err != nil {
 					return err
 				}
 				if r == nil {
@@ -69,7 +67,7 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 			add(r)
 		}
 		return nil
-	})
+	}()
 	slices.SortStableFunc(out, func(a, b Snapshot) int {
 		switch {
 		case a.Live == b.Live:
@@ -82,9 +80,9 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 	return out, err
 }
 
-// committed returns a contact as committed: from the cache, which holds only committed
-// records (and never changes one), else from Badger. The caller must not change it.
-func (s *Store) committed(txn *badger.Txn, tenant, id string) (*record, error) {
+// current returns a contact as the state holds it now: from the cache (which never
+// changes a record it holds), else from the state. The caller must not change it.
+func (s *Store) current(tenant, id string) (*record, error) {
 	k := contactKey(tenant, id)
 	s.mu.Lock()
 	r, ok := s.cache.contacts.Get(k)
@@ -92,7 +90,7 @@ func (s *Store) committed(txn *badger.Txn, tenant, id string) (*record, error) {
 	if ok {
 		return r, nil
 	}
-	return get(txn, tenant, id)
+	return get(s.st, tenant, id)
 }
 
 // ContactRef names one contact.

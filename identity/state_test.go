@@ -46,7 +46,7 @@ func dump(t *testing.T, s *Store) []string {
 	var rows []model.Row
 	index := map[string]string{} // "tenant|type|normalized value" -> contact id
 	lists := map[string]string{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.st.DB().View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {

@@ -99,10 +99,11 @@ func firstKey(f Facts) (string, string) {
 	return KeyPhone, f.Phone
 }
 
-// ResolveBatch, split into several transactions, gives what one-by-one Resolve gives.
+// ResolveBatch, over several rounds of the working set, gives what one-by-one Resolve gives.
 func TestBatchMatchesSequential(t *testing.T) {
 	fs := randomFacts(11, 500, 20)
-	a := NewWithConfig(openDB(t, t.TempDir()), Config{BatchSize: 7})
+	a := newStore(t)
+	a.batch = 7
 	b := newStore(t)
 	ra, err := a.ResolveBatch(fs)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/wapipe/wapipe/state"
+
 	"github.com/wapipe/wapipe/model"
 )
 
@@ -98,18 +100,17 @@ type Config struct {
 	// index entries) stay in memory so that resolving them reads nothing from Badger:
 	// about 1 KB of heap each. 0 means 100000; negative disables the cache.
 	CacheContacts int
-	// BatchSize caps the events ResolveBatch puts in one transaction. 0 means 256.
-	BatchSize int
 	// SeenStep is the time resolution of identity facts: event times are rounded down
 	// to it before the rules compare them and before first/last seen record them. 0,
 	// the default, keeps seconds, at the cost of a write and a few rows for every
 	// event (last_seen moves); a minute lets the events of one conversation (message,
 	// sent, delivered, read) write once. Within a step, rank and value decide (rule 7).
 	SeenStep time.Duration
-	// Deferred keeps Resolve and Import in one open transaction, committed by Flush or
-	// every BatchSize events, instead of one commit per call: a commit costs more than
-	// resolving an event. For a single caller that flushes before it makes rows durable.
-	Deferred bool
+	// State, when set, is the state the store keeps its contacts in, shared with its
+	// caller, who seals it once per batch and checkpoints it once the batch's rows are
+	// durable (package state). nil: the store keeps a state of its own on the database
+	// and checkpoints it at the end of every call (tools and tests).
+	State *state.Store
 	// LastSeenStep lets last_seen lag: an event that would move only the last_seen of a
 	// contact or key, by less than this, changes nothing (no write, no row), so a
 	// conversation's burst writes its contact once. first_seen and every fact stay exact.

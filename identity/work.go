@@ -1,24 +1,22 @@
 package identity
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/state"
 )
 
-// work is the working set of one Badger transaction: reads see earlier events of the
-// same batch, and rows are computed by comparing each touched contact with its state
-// when the event started.
+// work is the working set of a round of events: reads see earlier events of the round,
+// and rows are computed by comparing each touched contact with its state when the event
+// started. An event's writes reach the state together when it finishes, so a concurrent
+// reader never sees half an event (an index entry before its contact).
 type work struct {
 	s      *Store
-	txn    *badger.Txn
+	writes []state.Write     // of the current event
 	slots  map[string]*slot  // contactKey -> slot
-	index  map[string]string // indexKey -> contact id, read from Badger or written in this txn
+	index  map[string]string // indexKey -> contact id, read from the state or written in this round
 	order  []*slot           // touched by the current event, in order
 	kb, cb []byte            // scratch keys for map and cache lookups
 	free   []*slot           // slots of earlier transactions, for reuse
@@ -28,8 +26,8 @@ type work struct {
 	republish []ContactRef
 }
 
-func (w *work) reset(txn *badger.Txn) {
-	w.txn = txn
+func (w *work) reset() {
+	w.writes = w.writes[:0]
 	for _, sl := range w.slots {
 		if sl != nil {
 			w.free = append(w.free, sl)
@@ -48,19 +46,17 @@ func (w *work) load(tenant, id string) (*slot, error) {
 	}
 	base, cached := w.s.cache.contacts.Get(w.cb)
 	if !cached {
-		item, err := w.txn.Get(bytes.Clone(w.cb))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			w.slots[string(w.cb)] = nil // remember the miss
-			return nil, nil
-		}
+		found, err := w.s.st.Get(w.cb, func(v []byte) error {
+			var err error
+			base, err = decode(tenant, id, v)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		if err = item.Value(func(v []byte) error {
-			base, err = decode(tenant, id, v)
-			return err
-		}); err != nil {
-			return nil, err
+		if !found {
+			w.slots[string(w.cb)] = nil // remember the miss
+			return nil, nil
 		}
 	}
 	sl := w.newSlot(base, !cached)
@@ -106,20 +102,11 @@ func (w *work) owner(code byte, value, tenant string) (*slot, error) {
 		id, ok = w.s.cache.index.Get(w.kb)
 	}
 	if !ok {
-		ik := bytes.Clone(w.kb)
-		item, err := w.txn.Get(ik)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil, nil
-		}
-		if err != nil {
+		found, err := w.s.st.Get(w.kb, func(v []byte) error { id = string(v); return nil })
+		if err != nil || !found {
 			return nil, err
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return nil, err
-		}
-		id = string(v)
-		w.index[string(ik)] = id
+		w.index[string(w.kb)] = id
 	}
 	return w.follow(tenant, id)
 }
@@ -128,8 +115,14 @@ func (w *work) owner(code byte, value, tenant string) (*slot, error) {
 func (w *work) point(code byte, value string, sl *slot) error {
 	ik := indexKey(code, value, sl.rec.tenant)
 	w.index[string(ik)] = sl.rec.id
-	return w.txn.Set(ik, []byte(sl.rec.id))
+	w.set(ik, []byte(sl.rec.id))
+	return nil
 }
+
+// set and remove change the state when the event finishes.
+func (w *work) set(k, v []byte) { w.writes = append(w.writes, state.Write{Key: k, Value: v}) }
+
+func (w *work) remove(k []byte) { w.writes = append(w.writes, state.Write{Key: k, Delete: true}) }
 
 func (w *work) touch(sl *slot) {
 	if !sl.touched {
@@ -148,9 +141,6 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 		if sl.unchanged() {
 			continue
 		}
-		if w.s.deferred {
-			w.s.dirty[ContactRef{sl.rec.tenant, sl.rec.id}] = true
-		}
 		r := sl.rec
 		first := len(rows)
 		rows = append(rows, nil) // the identities row, once the version is known
@@ -168,18 +158,18 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 			rows = append(rows, &keyRows[len(keyRows)-1])
 		}
 		r.version = nextVersion(max(r.version, w.floor), at)
-		if err := w.txn.Set(contactKey(r.tenant, r.id), r.encode(nil)); err != nil {
-			return nil, err
-		}
+		w.set(contactKey(r.tenant, r.id), r.encode(nil))
 		rows[first] = r.row()
 		sl.snapshot()
 		sl.publish = true
 	}
 	w.order = w.order[:0]
+	w.s.st.Put(w.writes)
+	w.writes = w.writes[:0]
 	return rows, nil
 }
 
-// publish remembers the committed working set in the store's cache.
+// publish remembers the round's working set in the store's cache.
 func (w *work) publish() {
 	for ck, sl := range w.slots {
 		if sl != nil && sl.publish {

@@ -109,6 +109,24 @@ func (s *Store) Delete(key []byte) {
 	s.mu.Unlock()
 }
 
+// Write is one change for Put.
+type Write struct {
+	Key, Value []byte // the store keeps Value, as with Set
+	Delete     bool
+}
+
+// Put makes the changes at once: a reader sees all of them or none. Later ones win.
+func (s *Store) Put(ws []Write) {
+	if len(ws) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, w := range ws {
+		s.open.m[string(w.Key)] = change{value: w.Value, deleted: w.Delete}
+	}
+	s.mu.Unlock()
+}
+
 // Discard forgets every change since the last Seal: the caller failed midway through a
 // batch and will not make its rows durable (the pipeline stops and re-reads the records).
 func (s *Store) Discard() {

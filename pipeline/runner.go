@@ -25,9 +25,10 @@ type Stages struct {
 	// Import applies a record of the replica topic (Config.Replica) on the same goroutine
 	// as Process, in order with it. An error stops the worker as for Process.
 	Import func(ctx context.Context, u *Unit) error
-	// Flush, when set, commits the state Process and Import changed, before their batch
-	// goes to the sink: stages may then share one transaction across many records. An
-	// error stops the worker as for Process.
+	// Flush, when set, ends the batch for the state Process and Import changed, before
+	// the batch goes to the sink (the worker seals it there and checkpoints it after the
+	// batch is durable, in AfterDurable). Flush and AfterDurable run once per batch, in
+	// batch order. An error stops the worker as for Process.
 	Flush func() error
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/process"
 	"github.com/wapipe/wapipe/stages/report"
+	"github.com/wapipe/wapipe/state"
 )
 
 // A record that went to the dead-letter topic (here: ClickHouse rejected its row) and is sent
@@ -22,12 +23,13 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 	}
 	defer db.Close()
 	seen := dedupe.New(dedupe.Config{})
-	reports, err := report.New(db, report.Config{Deferred: true})
+	st := state.Open(db)
+	reports, err := report.New(db, report.Config{State: st})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := identity.NewWithConfig(db, identity.Config{Deferred: true})
-	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Self: "w_test"}
+	ids := identity.NewWithConfig(db, identity.Config{State: st})
+	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: st, Self: "w_test"}
 	done := afterDurable(nil, seen, proc)
 	ctx := context.Background()
 

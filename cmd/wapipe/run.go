@@ -27,6 +27,7 @@ import (
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/process"
 	"github.com/wapipe/wapipe/stages/report"
+	"github.com/wapipe/wapipe/state"
 )
 
 // tuning are the run flags beyond contract section 1.
@@ -134,8 +135,9 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		Help: "Unknown webhook fields, message types and statuses skipped or kept, by kind."}, []string{"what"})
 	reg.MustRegister(duplicates, unknown)
 	seen := dedupe.New(dedupe.Config{Keys: t.dedupeKeys})
-	// One Badger transaction per batch rather than per event; the pipeline flushes both
-	// stores before a batch's rows go to ClickHouse.
+	// Both stores keep their state in one state (package state): in memory until a batch's
+	// rows are durable, then checkpointed to Badger in one write (proc.Flush seals a batch
+	// before its rows go to ClickHouse, proc.Durable checkpoints it after).
 	// --cache-contacts (25,000 by default, about 1 KB each) serve a partition's recent
 	// conversations; the rest is a Badger read away, so memory does not grow with the
 	// contact count.
@@ -144,18 +146,19 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if cached <= 0 {
 		cached = -1 // identity.Config reads 0 as its own default
 	}
-	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: cached, LastSeenStep: t.lastSeenStep})
+	local := state.Open(db)
+	ids := identity.NewWithConfig(db, identity.Config{State: local, CacheContacts: cached, LastSeenStep: t.lastSeenStep})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
 		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
 	self, err := workerID(db)
 	if err != nil {
 		return fmt.Errorf("worker id in %s: %w", c.stateDir, err)
 	}
-	reports, err := report.New(db, report.Config{AttributionWindow: c.attributionWindow, Deferred: true})
+	reports, err := report.New(db, report.Config{AttributionWindow: c.attributionWindow, State: local})
 	if err != nil {
 		return err
 	}
-	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: duplicates.Inc, Self: self}
+	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: local, Duplicates: duplicates.Inc, Self: self}
 	deps := &health.Deps{} // what /readyz names as down
 	retries := backoff.Retries(reg)
 	sink := durable.New(ch, dlq, log).Observe(retries, deps)
@@ -222,8 +225,8 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
 // (not those of dead letters: sent again after their cause is removed, they are processed),
-// and last drops the batch's record of changed contacts: until then a crash makes the
-// next start rewrite and republish those contacts (heal), whatever a replay skips.
+// and last checkpoints the batch's state: until then a crash loses that state, so the
+// replayed records change it again and return (and publish) the same rows.
 func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*pipeline.Unit) error {
 		if publish != nil {
@@ -246,7 +249,8 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 }
 
 // heal writes, before anything is processed, the rows (and snapshots) of the contacts
-// whose last batch a crash cut off after the stores committed it (process.Stage.Heal).
+// whose last batch a crash of an older version cut off after its stores committed it
+// (process.Stage.Heal); this version leaves none behind.
 func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *durable.Sink, publish *identitylog.Publisher, log *slog.Logger) error {
 	rows, refs, err := proc.Heal()
 	if err != nil || len(rows) == 0 {
@@ -262,6 +266,9 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 		}
 	}
 	log.Info("rewrote the rows of contacts a stop left behind", "contacts", len(refs), "rows", len(rows))
+	if err := proc.Durable(); err != nil {
+		return err
+	}
 	return ids.ForgetDirty()
 }
 

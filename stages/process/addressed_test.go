@@ -40,7 +40,7 @@ func TestStatusesAndBusinessCallsToAnOldIdentityLeaveTheContactAsTheUserSaid(t *
 			}
 		}
 	}
-	if err := s.Flush(); err != nil {
+	if err := flushed(s); err != nil {
 		t.Fatal(err)
 	}
 	c, ok, err := s.Identities.Lookup("t1", "bsuid", "US.1")

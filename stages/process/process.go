@@ -14,6 +14,7 @@ import (
 	"github.com/wapipe/wapipe/schemas"
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/report"
+	"github.com/wapipe/wapipe/state"
 )
 
 // Stage holds the stores the sequential stage works on.
@@ -21,6 +22,9 @@ type Stage struct {
 	Seen       *dedupe.Set
 	Identities *identity.Store
 	Reports    *report.Builder
+	// State is the state both stores keep theirs in (their Config.State): Flush seals a
+	// batch of it, Durable checkpoints it.
+	State *state.Store
 	// Duplicates counts events dropped as already counted (may be nil).
 	Duplicates func()
 	// Self is this worker's id (HeaderWorker of the snapshots it publishes).
@@ -56,18 +60,20 @@ func (s *Stage) Process(_ context.Context, u *pipeline.Unit) error {
 	return nil
 }
 
-// Flush implements pipeline.Stages.Flush: the identity and report state of the records
-// since the last Flush is committed (both stores run with Config.Deferred).
+// Flush implements pipeline.Stages.Flush, before a batch's rows go to the sink: the state
+// changes of its records are sealed, to reach Badger once those rows are durable.
 func (s *Stage) Flush() error {
-	if err := s.Identities.Flush(); err != nil {
+	if err := s.Reports.Flush(); err != nil {
 		return err
 	}
-	return s.Reports.Flush()
+	s.State.Seal()
+	return nil
 }
 
-// Durable implements the end of pipeline.AfterDurable: the oldest flushed batch is
-// durable, so its contacts need no healing after a crash.
-func (s *Stage) Durable() error { return s.Identities.Durable() }
+// Durable implements the end of pipeline.AfterDurable: the oldest sealed batch's rows are
+// durable, so its state changes are checkpointed. Until then a crash loses them, and the
+// replayed records return their rows again.
+func (s *Stage) Durable() error { return s.State.Checkpoint() }
 
 // apply resolves one event's user and returns every row it changes.
 func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
@@ -75,8 +81,8 @@ func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Only what changed: the rows of a contact whose batch a crash cut off before it was
-	// durable come back once, at start (identity.DirtyRows), not with every event.
+	// Only what changed: the state of a batch whose rows a crash cut off was never
+	// checkpointed, so its replayed events change it again and return those rows.
 	rows := res.Changed
 	for _, r := range res.Changed {
 		if id, ok := r.(*model.IdentityRow); ok && id.MergedInto != "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/state"
 )
 
 const (
@@ -31,25 +32,47 @@ func openDB(tb testing.TB) *badger.DB {
 	return db
 }
 
-// deferredMode runs every test a second time with Config.Deferred, whose open transaction
-// must change no row and no answer.
-var deferredMode bool
+// sharedMode runs every test a second time on a shared state (Config.State), checkpointed
+// only at the end of a batch: that must change no row and no answer.
+var sharedMode bool
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		deferredMode = true
+		sharedMode = true
 		code = m.Run()
 	}
 	os.Exit(code)
 }
 
 func newBuilder(tb testing.TB, window time.Duration) *Builder {
-	b, err := New(openDB(tb), Config{AttributionWindow: window, Deferred: deferredMode})
+	db := openDB(tb)
+	b, err := New(db, testConfig(db, Config{AttributionWindow: window}))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// testConfig is cfg with a shared state on db in sharedMode.
+func testConfig(db *badger.DB, cfg Config) Config {
+	if sharedMode {
+		cfg.State = state.Open(db)
+	}
+	return cfg
+}
+
+// endBatch ends a batch as the pipeline does: Flush, then, on a shared state, the seal and
+// (the rows being durable) the checkpoint.
+func endBatch(b *Builder) error {
+	if err := b.Flush(); err != nil {
+		return err
+	}
+	if !b.shared {
+		return nil
+	}
+	b.st.Seal()
+	return b.st.Checkpoint()
 }
 
 func base(kind model.Kind, id string, at int64) *model.Event {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/model"
 )
 
@@ -141,17 +140,13 @@ func (b *Builder) MergeContacts(tenant, loser, survivor string, who model.Who) (
 			st leadState
 		}
 		var leads []lead
-		it := txn.txn.NewIterator(badger.IteratorOptions{Prefix: pfx, PrefetchValues: false})
-		for it.Seek(pfx); it.ValidForPrefix(pfx); it.Next() {
-			ad := string(bytes.TrimPrefix(it.Item().Key(), pfx))
+		if err := txn.st.Scan(pfx, func(k, v []byte) error {
 			var st leadState
-			if err := it.Item().Value(st.decode); err != nil {
-				it.Close()
-				return err
-			}
-			leads = append(leads, lead{ad, st})
+			leads = append(leads, lead{string(bytes.TrimPrefix(k, pfx)), st})
+			return leads[len(leads)-1].st.decode(v)
+		}); err != nil {
+			return err
 		}
-		it.Close()
 		for _, l := range leads {
 			sk := key(pfxLead, tenant, survivor, l.ad)
 			var s leadState

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/model"
 )
 
@@ -26,8 +25,8 @@ func IsLeadSnapshot(v []byte) bool { return len(v) > 0 && v[0] == leadSnapshotFo
 // LeadSnapshots returns the topic key and value of each lead named (skipping leads merged
 // away: the identity merge moves them on every worker), with its contact's latest touches.
 func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err error) {
-	err = b.db.View(func(raw *badger.Txn) error {
-		txn := tx{txn: raw}
+	err = func() error {
+		txn := tx{st: b.st} // no hot: this runs beside the writer
 		for _, r := range refs {
 			var l leadState
 			found, err := txn.get(key(pfxLead, r.Tenant, r.Contact, r.Ad), l.decode)
@@ -56,7 +55,7 @@ func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err erro
 			values = append(values, e)
 		}
 		return nil
-	})
+	}()
 	return keys, values, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/state"
 )
 
 // Two workers each count a touch of one lead (a rebalance moved the partition between the
@@ -19,7 +20,7 @@ func TestImportLeadJoinsTouchesAcrossWorkers(t *testing.T) {
 	var republish bool
 	exchange := func(from, to *Builder) []model.Row {
 		t.Helper()
-		if err := from.Flush(); err != nil { // as the pipeline does before publishing
+		if err := endBatch(from); err != nil { // as the pipeline does before publishing
 			t.Fatal(err)
 		}
 		_, values, err := from.LeadSnapshots([]LeadRef{{tenant, alice.ContactID, "AD1"}})
@@ -69,7 +70,7 @@ func TestImportLeadOutranksAPoorerRowOfAnotherWorker(t *testing.T) {
 	same := func(tenant, contact string) (model.Who, error) { return alice, nil }
 	exchange := func(from, to *Builder) {
 		t.Helper()
-		if err := from.Flush(); err != nil {
+		if err := endBatch(from); err != nil {
 			t.Fatal(err)
 		}
 		_, values, err := from.LeadSnapshots([]LeadRef{{tenant, alice.ContactID, "AD1"}})
@@ -106,7 +107,7 @@ func TestImportLeadOutranksAPoorerRowOfAnotherWorker(t *testing.T) {
 func TestImportLeadReadAgainAfterAStopWritesTheRow(t *testing.T) {
 	a := newBuilder(t, 0)
 	newView(t).apply(a, alice, inbound("w1", t0, ad("AD1", "clid-1")))
-	if err := a.Flush(); err != nil {
+	if err := endBatch(a); err != nil {
 		t.Fatal(err)
 	}
 	_, values, err := a.LeadSnapshots([]LeadRef{{tenant, alice.ContactID, "AD1"}})
@@ -117,7 +118,7 @@ func TestImportLeadReadAgainAfterAStopWritesTheRow(t *testing.T) {
 	db := openDB(t)
 	var lost []model.Row
 	for run := 0; run < 2; run++ { // before the stop, and after the restart
-		b, err := New(db, Config{Deferred: true})
+		b, err := New(db, Config{State: state.Open(db)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +126,7 @@ func TestImportLeadReadAgainAfterAStopWritesTheRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Flush(); err != nil {
+		if err := endBatch(b); err != nil {
 			t.Fatal(err)
 		}
 		if run == 0 {

@@ -7,8 +7,10 @@
 //     then time), so ReplacingMergeTree FINAL shows the right row whatever order events arrive in.
 //   - Re-applying an event (a replay after a crash, before its rows were durable) returns that event's
 //     rows again and never counts anything twice: touches, usage rows.
-//   - Its state lives in the caller's Badger under "rp/" only. Per-message and per-call state expires
-//     after 8 days (Meta retries for up to 7); leads and the last few touches of a contact are kept.
+//   - Its state lives in the state under "rp/" only (package state: in memory until the caller
+//     checkpoints a batch, then in Badger). Per-message and per-call state expires 7 to 8 days of
+//     event time after its message or call was first seen (window.go; Meta retries for up to 7);
+//     leads and the last few touches of a contact are kept.
 //   - Times on rows are webhook times, never the processing clock.
 //
 // Versions: chat rows rank<<40 | status_at<<8 | seq and voice rows rank<<40 | event_at<<8 | seq
@@ -19,40 +21,39 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/wapipe/wapipe/internal/gencache"
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/state"
 )
 
 // Config tunes the builder.
 type Config struct {
 	// AttributionWindow is how long after a touch a contact's traffic carries that touch's ad.
 	AttributionWindow time.Duration // default 168h
-	// Deferred keeps the events' writes in one open transaction, committed by Flush or
-	// every 256 events, instead of one commit per event (see identity.Config.Deferred).
-	Deferred bool
+	// State, when set, is the state the builder keeps its report state in, shared with its
+	// caller, who seals it once per batch and checkpoints it once the batch's rows are
+	// durable (package state). nil: the builder keeps one of its own on the database and
+	// checkpoints it after every event (tools and tests).
+	State *state.Store
 }
 
-// Builder applies events to the report state and returns the rows to write. Its methods are safe
-// for concurrent use (Badger transactions), but Rows is meant to be called from one goroutine.
+// Builder applies events to the report state and returns the rows to write. Its methods are
+// safe for concurrent use; writers take turns.
 type Builder struct {
-	db       *badger.DB
-	window   int64 // seconds, compared with webhook timestamps
-	deferred bool
+	st     *state.Store
+	shared bool
+	window int64 // seconds, compared with webhook timestamps
 
-	mu      sync.Mutex // guards open, memo and win
-	open    *badger.Txn
-	memo    *memo // Deferred mode only
-	pending int
-	win     window
+	mu  sync.Mutex // serializes writers; guards hot and win
+	hot *gencache.Cache[[]byte]
+	win window
 }
-
-// deferredBatch is how many events share a transaction in Deferred mode.
-const deferredBatch = 256
 
 // Key prefixes. Parts are joined with NUL, which no id contains, so "ab"+"c" never meets "a"+"bc".
 const ( // each starts with statePrefix
@@ -61,23 +62,26 @@ const ( // each starts with statePrefix
 	pfxLead  = "rp/l/" // tenant, contact, ad -> leadState
 )
 
-// New returns a builder over db, which the caller opened and shares with other packages.
+// New returns a builder over db, which the caller opened and shares with other packages, or
+// over cfg.State when it is set (then db is unused).
 func New(db *badger.DB, cfg Config) (*Builder, error) {
 	w := cfg.AttributionWindow
 	if w <= 0 {
 		w = 168 * time.Hour
 	}
-	b := &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred, win: window{now: time.Now}}
-	if cfg.Deferred {
-		b.memo = newMemo()
+	st, shared := cfg.State, cfg.State != nil
+	if !shared {
+		st = state.Open(db)
 	}
-	if err := b.win.load(db); err != nil {
+	b := &Builder{st: st, shared: shared, window: int64(w / time.Second), hot: gencache.New[[]byte](hotStates),
+		win: window{now: time.Now}}
+	if err := b.win.load(st); err != nil {
 		return nil, fmt.Errorf("report: open the window: %w", err)
 	}
 	return b, nil
 }
 
-// key builds a fresh key; Badger keeps the slice until commit, so keys are never reused.
+// key builds a fresh key; the state keeps the slice, so keys are never reused.
 func key(pfx string, parts ...string) []byte {
 	n := len(pfx)
 	for _, p := range parts {
@@ -94,43 +98,26 @@ func key(pfx string, parts ...string) []byte {
 	return k
 }
 
-// update runs fn in one read-write transaction, for an event of time at. Conflicts only happen if
-// two goroutines touch the same message at once; a retry then re-reads the winner's state, which
-// keeps counting exact.
+// update runs fn, the state change of one event of time at. On error the state's open
+// changes are discarded (the caller stops; nothing since the last Seal becomes durable).
 func (b *Builder) update(at int64, fn func(tx) error) error {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.win.observe(at)
-	if b.deferred {
-		defer b.mu.Unlock()
-		if b.open == nil {
-			b.open, b.pending = b.db.NewTransaction(true), 0
-		}
-		if err := fn(tx{b.open, b.memo, &b.win}); err != nil {
-			b.open.Discard() // the caller stops: nothing since the last Flush becomes durable
-			b.open = nil
-			b.memo.discarded()
-			return err
-		}
-		if b.pending++; b.pending >= deferredBatch {
-			return b.commitOpen()
-		}
-		return nil
-	}
-	win := b.win // a copy: writers outside Deferred mode run concurrently
-	b.mu.Unlock()
-	for attempt := 0; ; attempt++ {
-		err := b.db.Update(func(txn *badger.Txn) error {
-			if err := win.saveWatermark(txn); err != nil {
-				return err
-			}
-			return fn(tx{txn: txn, win: &win})
-		})
-		if errors.Is(err, badger.ErrConflict) && attempt < 3 {
-			continue
-		}
+	if err := fn(b.tx()); err != nil {
+		b.st.Discard()
+		b.hot = gencache.New[[]byte](hotStates) // it may hold what was discarded
 		return err
 	}
+	if b.shared {
+		return nil
+	}
+	b.win.saveWatermark(b.st)
+	b.st.Seal()
+	return b.st.Checkpoint()
 }
+
+func (b *Builder) tx() tx { return tx{st: b.st, hot: b.hot, win: &b.win} }
 
 // Rows applies one event (already deduplicated and resolved to who) and returns the rows to write now.
 func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
@@ -185,52 +172,26 @@ func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, 
 	return contactID, ok, nil
 }
 
-// Flush commits the writes of Deferred mode; the pipeline calls it before a batch's rows go
-// to the sink. Between batches, with nothing open, it also drops the window's segments the
-// watermark has left behind (a concurrent Badger writer may see ErrBlockedWrites meanwhile).
+// Flush ends the batch for the report state: the watermark goes with it, and once the
+// watermark has left a segment behind, that segment is dropped. The caller seals the state
+// after it (the pipeline calls Flush before a batch's rows go to the sink).
 func (b *Builder) Flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.commitOpen(); err != nil {
-		return err
-	}
+	b.win.saveWatermark(b.st)
 	if b.win.due() {
-		if err := b.win.sweep(b.db); err != nil {
+		if err := b.win.sweep(b.st); err != nil {
 			return fmt.Errorf("report: drop expired messages and calls: %w", err)
 		}
 	}
 	return nil
 }
 
-func (b *Builder) commitOpen() error {
-	txn := b.open
-	if txn == nil {
-		return nil
-	}
-	b.open = nil
-	if err := b.win.saveWatermark(txn); err != nil {
-		txn.Discard()
-		b.memo.discarded()
-		return fmt.Errorf("report: commit: %w", err)
-	}
-	if err := txn.Commit(); err != nil {
-		b.memo.discarded()
-		return fmt.Errorf("report: commit: %w", err)
-	}
-	b.memo.committed()
-	return nil
-}
-
-// view reads in the open transaction when there is one, so the next event sees the last.
+// view reads the state as the last event left it.
 func (b *Builder) view(fn func(tx) error) error {
 	b.mu.Lock()
-	if b.open != nil {
-		defer b.mu.Unlock()
-		return fn(tx{b.open, b.memo, &b.win})
-	}
-	win := b.win
-	b.mu.Unlock()
-	return b.db.View(func(txn *badger.Txn) error { return fn(tx{txn: txn, win: &win}) })
+	defer b.mu.Unlock()
+	return fn(b.tx())
 }
 
 // ptr returns nil for "", the way optional string columns say "not known".

@@ -1,57 +1,54 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/wapipe/wapipe/state"
 )
 
-// A write is served from memory only once its transaction committed: a discarded
-// transaction's state must never reach a later event.
-func TestMemoServesOnlyCommittedWrites(t *testing.T) {
+// A failed event leaves nothing behind, in the state or in the memory in front of it: the
+// batch's open changes are discarded, and a later event never reads them.
+func TestAFailedEventLeavesNothingInMemory(t *testing.T) {
 	db := openDB(t)
-	m := newMemo()
+	b, err := New(db, Config{State: state.Open(db)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	k := windowKey(1, windowMsg, "t1", "wamid.1")
 	read := func() (string, bool) {
-		txn := db.NewTransaction(false)
-		defer txn.Discard()
 		var got []byte
-		found, err := tx{txn: txn, memo: m}.get(k, func(b []byte) error { got = b; return nil })
+		err := b.view(func(txn tx) error {
+			_, err := txn.get(k, func(v []byte) error { got = v; return nil })
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return string(got), found
+		return string(got), got != nil
 	}
-
-	txn := db.NewTransaction(true)
-	if err := (tx{txn: txn, memo: m}).set(k, []byte("discarded")); err != nil {
-		t.Fatal(err)
+	failed := errors.New("the event failed midway")
+	if err := b.update(0, func(txn tx) error {
+		if err := txn.set(k, []byte("discarded")); err != nil {
+			return err
+		}
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("update returned %v", err)
 	}
-	txn.Discard()
-	m.discarded()
 	if v, found := read(); found {
 		t.Fatalf("a discarded write was served: %q", v)
 	}
-
-	txn = db.NewTransaction(true)
-	if err := (tx{txn: txn, memo: m}).set(k, []byte("kept")); err != nil {
+	if err := b.update(0, func(txn tx) error { return txn.set(k, []byte("kept")) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := txn.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	m.committed()
 	if v, found := read(); !found || v != "kept" {
-		t.Fatalf("after commit got %q, %v; want the committed state", v, found)
+		t.Fatalf("got %q, %v; want the state written", v, found)
 	}
-
-	txn = db.NewTransaction(true)
-	if err := (tx{txn: txn, memo: m}).delete(k); err != nil {
+	if err := b.update(0, func(txn tx) error { return txn.delete(k) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := txn.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	m.committed()
 	if v, found := read(); found {
 		t.Fatalf("a deleted state was served: %q", v)
 	}
@@ -61,7 +58,7 @@ func TestMemoServesOnlyCommittedWrites(t *testing.T) {
 // started (a restart), and not while more states pour in than it holds.
 func TestMemoNeverHidesStoredState(t *testing.T) {
 	db := openDB(t)
-	before, err := New(db, Config{Deferred: true})
+	before, err := New(db, Config{State: state.Open(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,12 +69,12 @@ func TestMemoNeverHidesStoredState(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := b.Flush(); err != nil {
+		if err := endBatch(b); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write(before, 0, 100)
-	after, err := New(db, Config{Deferred: true}) // a restart: the filter comes from Badger
+	after, err := New(db, Config{State: state.Open(db)}) // a restart: the filter comes from Badger
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,10 @@ package report
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/state"
 )
 
 // The window: per-message and per-call state is needed only while statuses and call events
@@ -131,31 +130,29 @@ func (w *window) due() bool { return w.oldestLive() > w.swept }
 
 // sweep drops every segment below the live ones. DropPrefix removes whole tables and
 // rewrites only those that straddle a segment's edge: no tombstone per state.
-func (w *window) sweep(db *badger.DB) error {
+func (w *window) sweep(st *state.Store) error {
 	below := w.oldestLive()
 	var pfxs [][]byte
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxWindow)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); {
-			k := it.Item().Key()
-			if len(k) < len(pfxWindow)+4 {
-				return fmt.Errorf("%w: window key %q", ErrCorrupt, k)
-			}
-			seg := binary.BigEndian.Uint32(k[len(pfxWindow):])
-			if seg >= below {
-				break
-			}
-			pfxs = append(pfxs, segmentPrefix(seg))
-			it.Seek(segmentPrefix(seg + 1))
+	for from := []byte(pfxWindow); ; {
+		k, ok, err := st.Seek([]byte(pfxWindow), from)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		if !ok {
+			break
+		}
+		if len(k) < len(pfxWindow)+4 {
+			return fmt.Errorf("%w: window key %q", ErrCorrupt, k)
+		}
+		seg := binary.BigEndian.Uint32(k[len(pfxWindow):])
+		if seg >= below {
+			break
+		}
+		pfxs = append(pfxs, segmentPrefix(seg))
+		from = segmentPrefix(seg + 1)
 	}
 	if len(pfxs) > 0 {
-		if err := db.DropPrefix(pfxs...); err != nil {
+		if err := st.DropPrefix(pfxs...); err != nil {
 			return err
 		}
 	}
@@ -167,38 +164,29 @@ func segmentPrefix(seg uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte(pfxWindow), seg)
 }
 
-// load reads the committed watermark and whether legacy state is present.
-func (w *window) load(db *badger.DB) error {
-	return db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(watermarkKey))
-		switch {
-		case errors.Is(err, badger.ErrKeyNotFound):
-		case err != nil:
-			return err
-		default:
-			if err := item.Value(func(v []byte) error {
-				if len(v) != 8 {
-					return fmt.Errorf("%w: watermark of %d bytes", ErrCorrupt, len(v))
-				}
-				w.watermark = int64(binary.BigEndian.Uint64(v))
-				return nil
-			}); err != nil {
-				return err
-			}
+// load reads the watermark and whether legacy state is present.
+func (w *window) load(st *state.Store) error {
+	_, err := st.Get([]byte(watermarkKey), func(v []byte) error {
+		if len(v) != 8 {
+			return fmt.Errorf("%w: watermark of %d bytes", ErrCorrupt, len(v))
 		}
-		w.legacy = hasPrefix(txn, legacyMsg) || hasPrefix(txn, legacyCall)
+		w.watermark = int64(binary.BigEndian.Uint64(v))
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, pfx := range []string{legacyMsg, legacyCall} {
+		_, found, err := st.Seek([]byte(pfx), []byte(pfx))
+		if err != nil {
+			return err
+		}
+		w.legacy = w.legacy || found
+	}
+	return nil
 }
 
-func hasPrefix(txn *badger.Txn, pfx string) bool {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfx)})
-	defer it.Close()
-	it.Rewind()
-	return it.Valid()
-}
-
-// saveWatermark writes the watermark into the transaction whose state it covers.
-func (w *window) saveWatermark(txn *badger.Txn) error {
-	return txn.Set([]byte(watermarkKey), binary.BigEndian.AppendUint64(nil, uint64(w.watermark)))
+// saveWatermark puts the watermark into the batch it covers.
+func (w *window) saveWatermark(st *state.Store) {
+	st.Set([]byte(watermarkKey), binary.BigEndian.AppendUint64(nil, uint64(w.watermark)))
 }

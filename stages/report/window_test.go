@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/wapipe/wapipe/state"
 )
 
 const day = int64(24 * 3600)
@@ -30,7 +31,7 @@ func windowStates(t *testing.T, db *badger.DB) int {
 
 func flush(t *testing.T, b *Builder) {
 	t.Helper()
-	if err := b.Flush(); err != nil {
+	if err := endBatch(b); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -39,7 +40,7 @@ func flush(t *testing.T, b *Builder) {
 // day 30 are no more than after day 8, because they expire in event time, not on the clock.
 func TestOpenStateIsBoundedInEventTime(t *testing.T) {
 	db := openDB(t)
-	b, err := New(db, Config{Deferred: deferredMode})
+	b, err := New(db, testConfig(db, Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestLateStatusWithinSevenDaysFindsItsMessage(t *testing.T) {
 // One webhook stamped far in the future must not expire every open message.
 func TestFutureTimestampDoesNotExpireOpenState(t *testing.T) {
 	db := openDB(t)
-	b, err := New(db, Config{Deferred: deferredMode})
+	b, err := New(db, testConfig(db, Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestFutureTimestampDoesNotExpireOpenState(t *testing.T) {
 // The watermark is committed with the state: a restarted worker expires what the last one would.
 func TestWatermarkSurvivesARestart(t *testing.T) {
 	db := openDB(t)
-	first, err := New(db, Config{Deferred: true})
+	first, err := New(db, Config{State: state.Open(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestWatermarkSurvivesARestart(t *testing.T) {
 	v.apply(first, alice, status("old", "sent", t0))
 	v.apply(first, alice, inbound("later", t0+20*day, nil))
 	flush(t, first)
-	restarted, err := New(db, Config{Deferred: true})
+	restarted, err := New(db, Config{State: state.Open(db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestLegacyOpenStateIsStillRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(db, Config{Deferred: true})
+	b, err := New(db, Config{State: state.Open(db)})
 	if err != nil {
 		t.Fatal(err)
 	}

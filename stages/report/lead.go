@@ -81,7 +81,7 @@ func (b *Builder) touchLead(txn tx, ev *model.Event, ref *model.Referral, who mo
 		return l.row(ev.Tenant, ref.SourceID, who), nil
 	}
 	l.touch(leadState{
-		touches: 1, ids: []string{ev.ID}, firstAt: ev.At, lastAt: ev.At, firstMsg: ev.ID, sourceType: ref.SourceType,
+		touches: 1, ids: touchOf(ev.ID), firstAt: ev.At, lastAt: ev.At, firstMsg: ev.ID, sourceType: ref.SourceType,
 		sourceURL: ref.SourceURL, headline: ref.Headline, mediaType: ref.MediaType, clid: ref.CtwaClid,
 		pnid: ev.PhoneNumberID,
 	})

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -14,9 +15,9 @@ type leadState struct {
 	firstAt, lastAt                           int64
 	firstMsg, sourceType, sourceURL, headline string
 	mediaType, clid, pnid, mergedInto         string // mergedInto: this lead moved to that contact
-	// ids are the referral messages counted in touches. A set, so that joining the same lead
-	// from two workers, or from a merge replayed, counts each touch once.
-	ids []string
+	// ids are the referral messages counted in touches (touchset.go). A set, so that joining
+	// the same lead from two workers, or from a merge replayed, counts each touch once.
+	ids touchSet
 }
 
 // touch adds o's touches to l: a single new touch, a merged contact's whole lead, or the same
@@ -28,6 +29,9 @@ func (l *leadState) touch(o leadState) {
 	if l.touches == 0 { // a new lead, or a merged-away one that gets traffic again
 		*l = o
 		l.ids = slices.Clone(o.ids)
+		if len(l.ids) > 0 {
+			l.touches = l.ids.count()
+		}
 		l.rev, l.mergedInto = rev, ""
 		return
 	}
@@ -46,12 +50,8 @@ func (l *leadState) touch(o leadState) {
 	if len(l.ids) == 0 && len(o.ids) == 0 { // state written before ids were kept
 		l.touches += o.touches
 	} else {
-		for _, id := range o.ids {
-			if !slices.Contains(l.ids, id) {
-				l.ids = append(l.ids, id)
-			}
-		}
-		l.touches = uint32(len(l.ids))
+		l.ids = l.ids.union(o.ids)
+		l.touches = l.ids.count()
 	}
 	l.rev = rev
 }
@@ -61,12 +61,7 @@ func (l *leadState) covers(o *leadState) bool {
 	if l.touches == 0 || l.firstAt > o.firstAt || l.lastAt < o.lastAt || l.clid == "" && o.clid != "" {
 		return false
 	}
-	for _, id := range o.ids {
-		if !slices.Contains(l.ids, id) {
-			return false
-		}
-	}
-	return true
+	return l.ids.covers(o.ids)
 }
 
 // row: the version's high half is rev, so every change (a touch, a merge, a tombstone) replaces
@@ -81,8 +76,8 @@ func (l *leadState) row(tenant, ad string, who model.Who) *model.LeadRow {
 }
 
 func (l *leadState) encode() []byte {
-	e := make(enc, 0, 96+len(l.sourceURL)+len(l.headline)+len(l.clid))
-	e = append(e, formatV1)
+	e := make(enc, 0, 96+len(l.sourceURL)+len(l.headline)+len(l.clid)+8*len(l.ids))
+	e = append(e, formatLead)
 	e.u(uint64(l.touches))
 	e.u(uint64(l.rev))
 	e.i(l.firstAt)
@@ -91,14 +86,25 @@ func (l *leadState) encode() []byte {
 		e.s(s)
 	}
 	e.u(uint64(len(l.ids)))
-	for _, id := range l.ids {
-		e.s(id)
+	for _, h := range l.ids {
+		e = binary.BigEndian.AppendUint64(e, h)
 	}
 	return e
 }
 
+// formatLead leads a lead state written with its touches as hashes; formatV1 ones hold the
+// message ids themselves, without a bound.
+const formatLead = 2
+
 func (l *leadState) decode(b []byte) error {
+	format := byte(0)
+	if len(b) > 0 {
+		format = b[0]
+	}
 	d := newDec(b)
+	if format == formatLead {
+		d = dec{b: b[1:]} // the same fields as formatV1 up to the touches
+	}
 	l.touches, l.rev = uint32(d.u()), uint32(d.u())
 	l.firstAt, l.lastAt = d.i(), d.i()
 	l.firstMsg, l.sourceType, l.sourceURL, l.headline = d.s(), d.s(), d.s(), d.s()
@@ -108,12 +114,28 @@ func (l *leadState) decode(b []byte) error {
 		if n > uint64(len(d.b)) {
 			return ErrCorrupt
 		}
-		l.ids = make([]string, n)
-		for i := range l.ids {
-			l.ids[i] = d.s()
+		if format == formatLead {
+			return l.decodeHashes(&d, n)
 		}
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = d.s()
+		}
+		l.ids = touchesOf(ids)
 	}
 	return d.err
+}
+
+func (l *leadState) decodeHashes(d *dec, n uint64) error {
+	if d.err != nil || n > maxTouchIDs || uint64(len(d.b)) < 8*n {
+		return ErrCorrupt
+	}
+	l.ids = make(touchSet, n)
+	for i := range l.ids {
+		l.ids[i] = binary.BigEndian.Uint64(d.b[8*i:])
+	}
+	d.b = d.b[8*n:]
+	return nil
 }
 
 // MergeContacts moves the loser's leads onto the survivor after an identity merge (contract 6):

@@ -151,7 +151,7 @@ func demoOwns(ctx context.Context, ch *clickhouse.Client, database string) error
 }
 
 func produceGenerated(ctx context.Context, brokers string, g *gen.Generator) error {
-	w := newProducer([]string{brokers}, "whatsapp.webhooks")
+	w := newProducer([]string{brokers}, "whatsapp.webhooks", nil)
 	defer w.Close()
 	batch := make([]kafka.Message, 0, 5000)
 	for {

@@ -141,7 +141,7 @@ func (rp *replica) discover(ctx context.Context) (starts, ends map[int]int64, er
 			return starts, ends, nil
 		}
 		rp.src.metrics.Errors.WithLabelValues("replica").Inc()
-		err = connect.Explain("kafka", err)
+		err = connect.DiagnoseKafka(ctx, rp.src.cfg.Dialer, rp.src.cfg.Brokers, err) // a refused login, not "unexpected EOF"
 		rp.src.cfg.Deps.SetDown(health.IdentityTopic, err)
 		rp.src.log.Warn("replica topic not readable yet; retrying", "topic", rp.cfg.Topic, "err", err)
 		sleep(ctx, time.Second)

@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, d demoConfig) error {
 	}
 	defer ch.Close()
 
-	cluster, err := startBroker("127.0.0.1:0", d.partitions, "", "whatsapp.webhooks", "whatsapp.webhooks.dlq")
+	cluster, err := startBroker("127.0.0.1:0", d.partitions, "", nil, "whatsapp.webhooks", "whatsapp.webhooks.dlq")
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/deadletter"
 )
 
@@ -49,7 +48,7 @@ func dlqListCmd(ctx context.Context, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return connect.Explain("kafka", err)
+		return sec.Diagnose(ctx, split(c.brokers), err)
 	}
 	fmt.Fprintf(os.Stderr, "%d dead letter(s) in %s\n", n, c.dlqTopic)
 	return nil

@@ -12,7 +12,6 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/deadletter"
 )
 
@@ -58,7 +57,7 @@ func dlqReplayCmd(ctx context.Context, args []string) error {
 		err = nil
 	}
 	fmt.Println(res.summary(c.topic, o.dryRun))
-	return connect.Explain("kafka", err)
+	return sec.Diagnose(ctx, split(c.brokers), err)
 }
 
 // replayResult counts what a replay did with the letters --match selected.

@@ -86,7 +86,8 @@ func gatewayCmd(ctx context.Context, args []string) error {
 	}
 	probeCtx, stopProbe := context.WithCancel(context.Background())
 	defer stopProbe()
-	go g.Probe(probeCtx, gateway.KafkaProbe(brokers, c.topic, link.Transport), 5*time.Second)
+	probe := gateway.KafkaProbe(brokers, c.topic, link.Transport)
+	go g.Probe(probeCtx, func(ctx context.Context) error { return link.Diagnose(ctx, brokers, probe(ctx)) }, 5*time.Second)
 
 	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}

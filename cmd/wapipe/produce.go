@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/wapipe/wapipe/internal/connect"
 )
 
 func produceCmd(ctx context.Context, args []string) error {
@@ -47,7 +45,7 @@ func produceCmd(ctx context.Context, args []string) error {
 				Headers: []kafka.Header{{Key: "x-received-at", Value: []byte(time.Now().UTC().Format(time.RFC3339))}}}
 		}
 		if err := w.WriteMessages(ctx, msgs...); err != nil {
-			return fmt.Errorf("%s: %w", name, connect.Explain("kafka", err))
+			return fmt.Errorf("%s: %w", name, link.Diagnose(ctx, split(c.brokers), err))
 		}
 		sent += len(msgs)
 	}

@@ -83,8 +83,11 @@ func classify(service string, err error) (kind, hint string) {
 			return KindSASL, "check that the brokers offer the --kafka-sasl mechanism"
 		}
 	}
-	if errors.Is(err, io.EOF) {
-		return KindClosed, fmt.Sprintf("if it persists: does the server require TLS (--%[1]s-tls) or a login (--%[1]s-sasl, --%[1]s-username)? its log says why", service)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if service == "kafka" {
+			return KindClosed, "if it persists: does the broker require TLS (--kafka-tls) or SASL (--kafka-sasl)? its log says why"
+		}
+		return KindClosed, fmt.Sprintf("if it persists: does the server require TLS (--%s-tls)? its log says why", service)
 	}
 	var exc *clickhouse.Exception
 	if errors.As(err, &exc) && clickhouseAuthCodes[exc.Code] {

@@ -122,3 +122,18 @@ func TestKafkaTLS(t *testing.T) {
 		t.Fatalf("no client certificate: want %q, got %v", KindTLS, err)
 	}
 }
+
+// A writer (kafka-go's transport) with a wrong password sees only "unexpected EOF"; Diagnose
+// finds the refused login behind it.
+func TestDiagnoseFindsTheRefusedLoginBehindAHangUp(t *testing.T) {
+	addr := broker(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", testUser, testPassword))
+	l := link(t, Kafka{SASL: SASLSHA512, Username: testUser, Password: "wrong"})
+	client := &kafka.Client{Addr: kafka.TCP(addr), Transport: l.Transport, Timeout: 5 * time.Second}
+	_, err := client.Metadata(context.Background(), &kafka.MetadataRequest{Topics: []string{"t"}})
+	if err == nil {
+		t.Fatal("a wrong password was accepted")
+	}
+	if got := l.Diagnose(context.Background(), []string{addr}, err); KindOf(got) != KindAuth {
+		t.Fatalf("transport error %v: diagnosed as %v, want %q", err, got, KindAuth)
+	}
+}

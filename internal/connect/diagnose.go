@@ -12,7 +12,7 @@ import (
 
 // DiagnoseKafka explains err, an error of a client that goes through a kafka.Transport (a
 // writer, a kafka.Client). kafka-go's transport reports a refused SASL login as "unexpected
-// EOF", so when err is a hang-up, one connection is made with dialer (whose login reports the
+// EOF" or as "[8] Broker Not Available", so when err is one of those, one connection is made with dialer (whose login reports the
 // broker's own error) to the first broker that answers, and its failure, when it is of a known
 // kind, is returned instead. Any other err is Explain's.
 func DiagnoseKafka(ctx context.Context, dialer *kafka.Dialer, brokers []string, err error) error {
@@ -47,5 +47,5 @@ func (l *KafkaLink) Diagnose(ctx context.Context, brokers []string, err error) e
 }
 
 func hangUp(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+	return errors.Is(err, kafka.BrokerNotAvailable) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }

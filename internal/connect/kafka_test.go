@@ -137,3 +137,18 @@ func TestDiagnoseFindsTheRefusedLoginBehindAHangUp(t *testing.T) {
 		t.Fatalf("transport error %v: diagnosed as %v, want %q", err, got, KindAuth)
 	}
 }
+
+// kafka.Client's CreateTopics with a wrong password says "Broker Not Available"; Diagnose
+// finds the refused login behind it.
+func TestDiagnoseFindsTheRefusedLoginBehindBrokerNotAvailable(t *testing.T) {
+	addr := broker(t, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", testUser, testPassword))
+	l := link(t, Kafka{SASL: SASLSHA256, Username: testUser, Password: "wrong"})
+	client := &kafka.Client{Addr: kafka.TCP(addr), Transport: l.Transport, Timeout: 5 * time.Second}
+	_, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{Topic: "new", NumPartitions: 1, ReplicationFactor: -1}}})
+	if err == nil {
+		t.Fatal("a wrong password was accepted")
+	}
+	if got := l.Diagnose(context.Background(), []string{addr}, err); KindOf(got) != KindAuth {
+		t.Fatalf("transport error %v: diagnosed as %v, want %q", err, got, KindAuth)
+	}
+}

@@ -5,7 +5,10 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,5 +210,68 @@ func TestClickHousePasswordUser(t *testing.T) {
 	}
 	if strings.Contains(body, wrong) {
 		t.Errorf("/readyz shows the password: %s", body)
+	}
+}
+
+// tlsProxy terminates TLS with the test CA's server certificate and forwards each connection
+// to the test ClickHouse: a ClickHouse behind TLS, as a server with tcp_port_secure is.
+func tlsProxy(t *testing.T, certs *testcerts.Set, backend string) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", certs.ServerTLS(t, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				b, err := net.Dial("tcp", backend)
+				if err != nil {
+					return
+				}
+				defer b.Close()
+				go func() { _, _ = io.Copy(b, c) }()
+				_, _ = io.Copy(c, b)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// --clickhouse-tls reaches ClickHouse over TLS with the CA bundle (or without verification,
+// warned); a server whose CA is not trusted, or a plaintext one, is a TLS failure (exit 2).
+func TestClickHouseTLS(t *testing.T) {
+	e := newEnv(t, 1)
+	certs := testcerts.New(t, "clickhouse")
+	secure := tlsProxy(t, certs, e.chAddr)
+	migrate := func(addr string, flags ...string) (string, int) {
+		out, err := exec.Command(binary, append([]string{"migrate", "--clickhouse", addr, "--database", e.database}, flags...)...).CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return string(out), exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+	if out, code := migrate(secure, "--clickhouse-tls-ca", certs.CAFile); code != 0 {
+		t.Fatalf("migrate over TLS with the CA: exit %d\n%s", code, out)
+	}
+	if out, code := migrate(secure, "--clickhouse-tls-insecure"); code != 0 || !strings.Contains(out, "not verified") {
+		t.Errorf("migrate over TLS without verification: exit %d, want 0 and a warning\n%s", code, out)
+	}
+	for name, flags := range map[string][]string{
+		"an untrusted CA":    {"--clickhouse-tls"},
+		"a plaintext server": {"--clickhouse-tls-ca", certs.CAFile, "--clickhouse", e.chAddr},
+	} {
+		if out, code := migrate(secure, flags...); code != 2 || !strings.Contains(out, connect.KindTLS) {
+			t.Errorf("%s: exit %d, want 2 saying %q\n%s", name, code, connect.KindTLS, out)
+		}
 	}
 }

@@ -275,3 +275,43 @@ func TestClickHouseTLS(t *testing.T) {
 		}
 	}
 }
+
+// The gateway writes to a broker that requires SCRAM-SHA-512 over TLS; with a wrong password
+// its /readyz answers 503 saying "authentication failed" and a POST is 503 (Meta retries).
+func TestGatewayOverSASLAndTLS(t *testing.T) {
+	certs := testcerts.New(t, "kafka")
+	e := newEnvWith(t, 1, kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", kafkaUser, kafkaPassword),
+		kfake.TLS(certs.ServerTLS(t, false)))
+	flags := []string{"--kafka-tls-ca", certs.CAFile, "--kafka-sasl", "scram-sha-512", "--kafka-username", kafkaUser}
+	body, err := os.ReadFile(exampleText)
+	if err != nil {
+		t.Skip(err)
+	}
+	g := startGateway(t, e.brokers, append(flags, "--kafka-password-file", secretFile(t, kafkaPassword))...)
+	waitFor(t, 20*time.Second, "/readyz 200", func() bool { return g.ready() == 200 })
+	if code, _ := g.post(t, body, sign(gwSecretA, body)); code != 200 {
+		t.Fatalf("POST: %d, want 200", code)
+	}
+	link, err := connect.Kafka{CAFile: certs.CAFile, SASL: connect.SASLSHA512, Username: kafkaUser, Password: kafkaPassword}.Link(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{e.brokers}, Topic: topic, Partition: 0, Dialer: link.Dialer, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if m, err := r.ReadMessage(ctx); err != nil || string(m.Value) != string(body) {
+		t.Fatalf("reading the body back over SASL_SSL: %v", err)
+	}
+	g.stop(t)
+
+	bad := startGateway(t, e.brokers, append(flags, "--kafka-password", "wrong-gw-Pa55")...)
+	var readyz string
+	waitFor(t, 30*time.Second, "/readyz naming the refused login", func() bool {
+		readyz, _ = httpGet("http://" + bad.http + "/readyz")
+		return strings.Contains(readyz, connect.KindAuth)
+	})
+	if code, _ := bad.post(t, body, sign(gwSecretA, body)); code != 503 {
+		t.Errorf("POST with a refused login: %d, want 503", code)
+	}
+}

@@ -315,3 +315,34 @@ func TestGatewayOverSASLAndTLS(t *testing.T) {
 		t.Errorf("POST with a refused login: %d, want 503", code)
 	}
 }
+
+// A worker started with --api-token answers /v1/ only with the bearer token, and
+// `wapipe lookup --worker` sends the token it is given (WAPIPE_API_TOKEN).
+func TestLookupSendsTheAPIToken(t *testing.T) {
+	e := newEnv(t, 1)
+	msgs, exp := generate(200, 49, 0)
+	e.produce(msgs)
+	const token = "api-t0ken-for-tests"
+	w := e.startWorker(t.TempDir(), "--api-token-file", secretFile(t, token))
+	e.expectReports(exp, 90*time.Second)
+	var bsuid string
+	if err := e.conn.QueryRow(context.Background(), "SELECT bsuid FROM "+e.database+
+		".identities FINAL WHERE bsuid != '' LIMIT 1").Scan(&bsuid); err != nil {
+		t.Fatal(err)
+	}
+	if code := w.get("/v1/contacts?bsuid=" + bsuid); code != 401 {
+		t.Errorf("/v1/contacts without the token: %d, want 401", code)
+	}
+	lookup := exec.Command(binary, "lookup", "--worker", w.http, "--bsuid", bsuid)
+	out, err := lookup.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "401") {
+		t.Errorf("lookup --worker without the token: %v %s; want exit 2 naming the 401", err, out)
+	}
+	lookup = exec.Command(binary, "lookup", "--worker", w.http, "--bsuid", bsuid)
+	lookup.Env = append(os.Environ(), "WAPIPE_API_TOKEN="+token)
+	if out, err := lookup.CombinedOutput(); err != nil || !strings.Contains(string(out), bsuid) {
+		t.Errorf("lookup --worker with WAPIPE_API_TOKEN: %v\n%s", err, out)
+	}
+	w.stop(t)
+}

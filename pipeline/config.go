@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // Config tunes the pipeline. Zero values take the defaults of WithDefaults.
@@ -36,6 +38,14 @@ type Config struct {
 
 	// Replica, when set, is read whole by this worker besides its share of Topic.
 	Replica *ReplicaConfig
+
+	// Dialer (consumer group, readers) and Transport (the replica's admin requests) carry the
+	// TLS and SASL settings; nil: kafka-go's defaults, plaintext.
+	Dialer    *kafka.Dialer
+	Transport kafka.RoundTripper
+	// Deps, when set, learns that Kafka (the consumer group) or the identity topic is down and
+	// why, for /readyz: a refused login or a TLS failure is named as such (connect.Explain).
+	Deps *health.Deps
 
 	Logger *slog.Logger
 }

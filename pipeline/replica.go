@@ -9,6 +9,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sourcegraph/conc"
+
+	"github.com/wapipe/wapipe/internal/connect"
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // ReplicaConfig names a topic that every worker reads whole, outside the consumer group:
@@ -125,10 +128,11 @@ func (rp *replica) discover(ctx context.Context) (starts, ends map[int]int64, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("replica %s: load offsets: %w", rp.cfg.Topic, err)
 	}
-	client := &kafka.Client{Addr: kafka.TCP(rp.src.cfg.Brokers...), Timeout: 10 * time.Second}
+	client := &kafka.Client{Addr: kafka.TCP(rp.src.cfg.Brokers...), Timeout: 10 * time.Second, Transport: rp.src.cfg.Transport}
 	for {
 		starts, ends, err = rp.offsets(ctx, client)
 		if err == nil {
+			rp.src.cfg.Deps.SetUp(health.IdentityTopic)
 			for p, first := range starts {
 				if s, ok := saved[p]; ok && s > first {
 					starts[p] = min(s, ends[p])
@@ -137,6 +141,8 @@ func (rp *replica) discover(ctx context.Context) (starts, ends map[int]int64, er
 			return starts, ends, nil
 		}
 		rp.src.metrics.Errors.WithLabelValues("replica").Inc()
+		err = connect.DiagnoseKafka(ctx, rp.src.cfg.Dialer, rp.src.cfg.Brokers, err) // a refused login, not "unexpected EOF"
+		rp.src.cfg.Deps.SetDown(health.IdentityTopic, err)
 		rp.src.log.Warn("replica topic not readable yet; retrying", "topic", rp.cfg.Topic, "err", err)
 		sleep(ctx, time.Second)
 		if ctx.Err() != nil {

@@ -10,6 +10,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/wapipe/wapipe/internal/backoff"
+	"github.com/wapipe/wapipe/internal/connect"
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // committer stores a partition's committable offset: a group generation commits it to
@@ -30,6 +34,9 @@ func (g *generation) commit(topic string, offsets map[int]int64) error {
 	defer g.mu.Unlock()
 	return g.gen.CommitOffsets(map[string]map[int]int64{topic: offsets})
 }
+
+// groupBackoff spaces out the consumer group's attempts while they fail.
+var groupBackoff = backoff.Policy{Initial: time.Second, Max: 10 * time.Second}
 
 // source joins the consumer group and fetches every assigned partition into out.
 type source struct {
@@ -56,22 +63,31 @@ func (s *source) run(ctx context.Context) error {
 		StartOffset: s.cfg.StartOffset, SessionTimeout: s.cfg.SessionTimeout,
 		RebalanceTimeout: s.cfg.RebalanceTimeout, HeartbeatInterval: s.cfg.SessionTimeout / 10,
 		WatchPartitionChanges: true, PartitionWatchInterval: 5 * time.Second,
-		JoinGroupBackoff: time.Second, Timeout: 10 * time.Second,
+		JoinGroupBackoff: time.Second, Timeout: 10 * time.Second, Dialer: s.cfg.Dialer,
 	})
 	if err != nil {
 		return err
 	}
 	defer group.Close() // leaves the group
-	for {
+	for failures := 0; ; {
 		kgen, err := group.Next(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
+			// kafka-go retries the group on its own; waiting before taking its next error
+			// spaces its attempts out while the brokers refuse (the errors channel is unbuffered).
+			failures++
+			err = connect.Explain("kafka", err)
 			s.metrics.Errors.WithLabelValues("group").Inc()
-			s.log.Warn("consumer group", "err", err)
+			s.cfg.Deps.SetDown(health.Kafka, err)
+			wait := groupBackoff.Wait(failures)
+			s.log.Warn("consumer group", "err", err, "attempt", failures, "wait", wait.String())
+			sleep(ctx, wait)
 			continue
 		}
+		failures = 0
+		s.cfg.Deps.SetUp(health.Kafka)
 		gen := &generation{gen: kgen}
 		s.metrics.Generation.Set(float64(kgen.ID))
 		parts := kgen.Assignments[s.cfg.Topic]
@@ -98,7 +114,7 @@ func (s *source) fetch(ctx context.Context, gen *generation, pa kafka.PartitionA
 func (s *source) read(ctx context.Context, l *lease, replica bool) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: s.cfg.Brokers, Topic: l.topic, Partition: l.partition,
-		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait,
+		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait, Dialer: s.cfg.Dialer,
 	})
 	defer r.Close()
 	start, _ := l.commitPoint()
@@ -114,7 +130,7 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 				return
 			}
 			s.metrics.Errors.WithLabelValues("fetch").Inc()
-			s.log.Warn("fetch", "topic", l.topic, "partition", l.partition, "err", err)
+			s.log.Warn("fetch", "topic", l.topic, "partition", l.partition, "err", connect.Explain("kafka", err))
 			sleep(ctx, time.Second)
 			continue
 		}

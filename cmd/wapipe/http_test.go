@@ -27,7 +27,7 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr, err := serveHTTP(ctx, "127.0.0.1:0", prometheus.NewRegistry(), ready, nil, slog.New(slog.DiscardHandler))
+	addr, err := serveHTTP(ctx, "127.0.0.1:0", prometheus.NewRegistry(), ready, nil, apiAccess{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/internal/backoff"
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
@@ -100,20 +101,30 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st := newStartup("connecting to ClickHouse")
-	addr, err := serveHTTP(ctx, c.listen, reg, st.readiness, st.finder, log)
+	token, err := connect.ReadSecret(c.apiToken, c.apiTokenFile, "api-token")
+	if err != nil {
+		return err
+	}
+	deps := &health.Deps{} // what /readyz names as down, from the first moment
+	st := newStartup("connecting to ClickHouse", deps)
+	addr, err := serveHTTP(ctx, c.listen, reg, st.readiness, st.finder, apiAccess{token: token, pprof: c.pprof}, log)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
 
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
+	chConfig, err := c.clickhouseConfig(log)
+	if err != nil {
+		return err
+	}
+	chConfig.Registry = reg
+	ch, err := clickhouse.Open(ctx, chConfig)
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
 	if t.migrate {
 		st.waitingFor("ClickHouse: applying migrations")
-		if err := migrateWithRetry(ctx, ch, log); err != nil {
+		if err := migrateWithRetry(ctx, ch, deps, log); err != nil {
 			return err
 		}
 	}
@@ -123,7 +134,11 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	defer db.Close()
-	dlq, err := deadletter.New(split(c.brokers), c.dlqTopic)
+	link, err := c.kafkaLink(log)
+	if err != nil {
+		return err
+	}
+	dlq, err := deadletter.New(split(c.brokers), c.dlqTopic, link.Transport)
 	if err != nil {
 		return err
 	}
@@ -159,19 +174,18 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: local, Duplicates: duplicates.Inc, Self: self}
-	deps := &health.Deps{} // what /readyz names as down
 	retries := backoff.Retries(reg)
 	sink := durable.New(ch, dlq, log).Observe(retries, deps)
 
 	cfg := pipeline.Config{
 		Brokers: split(c.brokers), Topic: c.topic, Group: c.group, StartOffset: start,
 		BatchRows: t.batchRows, BatchAge: t.batchAge, MaxInFlightBytes: int64(t.maxInFlightMB) << 20,
-		ShutdownTimeout: t.shutdownTimeout, Logger: log,
+		ShutdownTimeout: t.shutdownTimeout, Logger: log, Dialer: link.Dialer, Transport: link.Transport, Deps: deps,
 	}
 	var publish *identitylog.Publisher
 	if t.identityTopic != "" {
 		cfg.Replica = &pipeline.ReplicaConfig{Topic: t.identityTopic, Offsets: stateOffsets{db}}
-		if publish, err = identitylog.New(split(c.brokers), t.identityTopic, self, ids, reports, log); err != nil {
+		if publish, err = identitylog.New(split(c.brokers), link.Transport, t.identityTopic, self, ids, reports, log); err != nil {
 			return err
 		}
 		publish.Retries = retries
@@ -187,11 +201,11 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	ready := func(rctx context.Context) error {
-		if !runner.Consuming() {
-			return errors.New("not consuming: no partitions assigned yet")
-		}
 		if down := deps.Down(); len(down) > 0 {
 			return &health.NotReady{Reason: "dependencies down", Down: down}
+		}
+		if !runner.Consuming() {
+			return errors.New("not consuming: no partitions assigned yet")
 		}
 		if !sink.Healthy() {
 			return errors.New("writes are failing and being retried")
@@ -199,7 +213,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return ch.Ping(rctx)
 	}
 	st.up(ready, lookupIn(ids))
-	log.Info("wapipe worker started", "worker", self, "identity_topic", t.identityTopic, "brokers", c.brokers, "topic", c.topic, "group", c.group,
+	log.Info("wapipe worker started", "worker", self, "identity_topic", t.identityTopic, "brokers", c.brokers, "kafka_security", link.Secured, "topic", c.topic, "group", c.group,
 		"clickhouse", c.clickhouse, "database", c.database, "state_dir", c.stateDir, "http", addr)
 	err = runner.Run(ctx)
 	log.Info("wapipe worker stopped", "err", err)
@@ -274,13 +288,15 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 
 // migrateWithRetry applies migrations, waiting for ClickHouse to come up (as it may in a
 // fresh deployment where the worker starts first) for as long as it takes, as the worker
-// waits for it mid-stream; /readyz says what it waits for. Errors that waiting cannot cure
-// (a bad migration, refused credentials) end the worker.
-func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, log *slog.Logger) error {
+// waits for it mid-stream; /readyz says what it waits for and the last error (a refused login
+// too: the password may be fixed while the worker waits). Errors that waiting cannot cure (a
+// bad migration) end the worker.
+func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, deps *health.Deps, log *slog.Logger) error {
 	wait := time.Second
 	for attempt := 1; ; attempt++ {
 		applied, err := ch.Migrate(ctx)
 		if err == nil {
+			deps.SetUp(health.ClickHouse)
 			if len(applied) > 0 {
 				log.Info("migrations applied", "versions", applied)
 			}
@@ -289,6 +305,8 @@ func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, log *slog.Logg
 		if !clickhouse.IsTransient(err) {
 			return fmt.Errorf("migrate: %w", err)
 		}
+		err = connect.Explain("clickhouse", err)
+		deps.SetDown(health.ClickHouse, err)
 		log.Warn("ClickHouse not ready; retrying migrations", "attempt", attempt, "err", err)
 		sleepCtx(ctx, wait)
 		if ctx.Err() != nil {

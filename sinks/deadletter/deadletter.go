@@ -45,13 +45,14 @@ type Letter struct {
 // requests under Kafka's default limit, larger ones one a request.
 type Writer struct{ w, large *kafka.Writer }
 
-// New returns a writer for topic on brokers.
-func New(brokers []string, topic string) (*Writer, error) {
+// New returns a writer for topic on brokers, through transport (its TLS and SASL; nil:
+// kafka-go's default, plaintext).
+func New(brokers []string, topic string, transport kafka.RoundTripper) (*Writer, error) {
 	if len(brokers) == 0 || topic == "" {
 		return nil, errors.New("deadletter: brokers and topic are required")
 	}
 	writer := func(batchBytes int64, batchSize int) *kafka.Writer {
-		return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+		return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{}, Transport: transport,
 			RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond,
 			BatchBytes: batchBytes, BatchSize: batchSize, AllowAutoTopicCreation: true}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // Config tunes the pipeline. Zero values take the defaults of WithDefaults.
@@ -33,9 +35,15 @@ type Config struct {
 	BatchBytes     int           // or this many body bytes,
 	BatchAge       time.Duration // or is this old
 	CommitInterval time.Duration
+	// LagInterval is how often the end offsets of the owned partitions are asked for, to
+	// measure wapipe_consumer_lag (and whether the brokers answer).
+	LagInterval time.Duration
 
 	// Replica, when set, is read whole by this worker besides its share of Topic.
 	Replica *ReplicaConfig
+
+	// Health, when set, is told whether the brokers answer (/readyz names kafka when not).
+	Health *health.Deps
 
 	Logger *slog.Logger
 }
@@ -60,6 +68,7 @@ func (c Config) WithDefaults() (Config, error) {
 	def(&c.FetchMaxWait, 250*time.Millisecond)
 	def(&c.BatchAge, time.Second)
 	def(&c.CommitInterval, time.Second)
+	def(&c.LagInterval, 2*time.Second)
 	if c.FetchMaxBytes <= 0 {
 		c.FetchMaxBytes = 2 << 20 // per partition reader: its buffer is live memory; larger messages still pass
 	}

@@ -10,7 +10,7 @@ type Metrics struct {
 	Replicated prometheus.Counter // replica records made durable
 	DeadLetter prometheus.Counter
 	Errors     *prometheus.CounterVec // by where: fetch, commit, group, sink, stage
-	Lag        *prometheus.GaugeVec   // by partition: high watermark - last fetched - 1
+	Lag        *prometheus.GaugeVec   // by partition: end offset - committed offset
 	Committed  *prometheus.GaugeVec   // by partition: last committed offset
 	Partitions prometheus.Gauge
 	Generation prometheus.Gauge
@@ -29,7 +29,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Replicated: prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_replica_records_durable_total", Help: "Replica (identity topic) records applied and durable."}),
 		DeadLetter: prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_dead_lettered_total", Help: "Records sent to the dead-letter topic."}),
 		Errors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_errors_total", Help: "Errors by where they happened."}, []string{"where"}),
-		Lag:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wapipe_partition_lag", Help: "Records behind the high watermark, by partition."}, []string{"partition"}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wapipe_consumer_lag",
+			Help: "Records between the committed offset and the end of each owned input partition: it grows while a dependency is away."}, []string{"partition"}),
 		Committed:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wapipe_partition_committed_offset", Help: "Last committed offset, by partition."}, []string{"partition"}),
 		Partitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "wapipe_partitions_assigned", Help: "Partitions this worker owns."}),
 		Generation: prometheus.NewGauge(prometheus.GaugeOpts{Name: "wapipe_group_generation", Help: "Consumer group generation id."}),

@@ -132,6 +132,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.commitLoop(wctx, flushed)
 		return nil
 	})
+	p.Go(func(context.Context) error {
+		r.lagLoop(fetchCtx) // measures while fetching; a drain is not lag
+		return nil
+	})
 	err := p.Wait()
 	stopFetching()
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {

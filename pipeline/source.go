@@ -106,7 +106,6 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 		s.log.Error("set offset", "topic", l.topic, "partition", l.partition, "offset", start, "err", err)
 		return
 	}
-	part := strconv.Itoa(l.partition)
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
@@ -122,16 +121,15 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 			return
 		}
 		l.fetched(m.Offset)
+		s.metrics.InFlight.Inc()
 		rec := &Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key,
 			Value: m.Value, Headers: m.Headers, Time: m.Time, Replica: replica, lease: l}
 		s.metrics.Consumed.Inc()
-		if !replica {
-			s.metrics.Lag.WithLabelValues(part).Set(float64(m.HighWaterMark - m.Offset - 1))
-		}
 		select {
 		case s.out <- rec:
 		case <-ctx.Done():
 			l.unfetch(m.Offset) // never entered the pipeline; the next owner re-reads it
+			s.metrics.InFlight.Dec()
 			s.budget.Release(s.weigh(len(m.Value)))
 			return
 		}
@@ -155,6 +153,7 @@ func (s *source) handOver(l *lease) {
 // done acknowledges a record made durable by the sink.
 func (s *source) done(rec *Record) {
 	rec.lease.ack(rec.Offset)
+	s.metrics.InFlight.Dec()
 	s.budget.Release(s.weigh(len(rec.Value)))
 }
 
@@ -176,6 +175,9 @@ func (s *source) track(l *lease, add bool) {
 		s.leases[l] = struct{}{}
 	} else {
 		delete(s.leases, l)
+		if l.topic == s.cfg.Topic {
+			s.metrics.Lag.DeleteLabelValues(strconv.Itoa(l.partition)) // another worker owns it now
+		}
 	}
 	s.metrics.Partitions.Set(float64(len(s.leases)))
 	s.mu.Unlock()

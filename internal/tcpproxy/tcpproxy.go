@@ -1,4 +1,6 @@
-package main
+// Package tcpproxy is a TCP proxy that tests and the soak cut to make a dependency
+// unreachable without stopping a server that others share.
+package tcpproxy
 
 import (
 	"io"
@@ -7,12 +9,11 @@ import (
 	"time"
 )
 
-// chProxy is a TCP proxy between the soak's workers and ClickHouse. The soak cuts it to make
-// ClickHouse unreachable for the workers without stopping the server, which others share:
-// cut closes the listener and every live connection, so new connections are refused and
+// Proxy is a TCP proxy between workers and a server (ClickHouse). Cut
+// closes the listener and every live connection, so new connections are refused and
 // queries in flight fail, as when the server goes away; restore listens again on the same
 // address.
-type chProxy struct {
+type Proxy struct {
 	target string
 	addr   string
 
@@ -21,8 +22,8 @@ type chProxy struct {
 	conns map[net.Conn]struct{}
 }
 
-func startProxy(target string) (*chProxy, error) {
-	p := &chProxy{target: target, conns: map[net.Conn]struct{}{}}
+func Start(target string) (*Proxy, error) {
+	p := &Proxy{target: target, conns: map[net.Conn]struct{}{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -32,7 +33,7 @@ func startProxy(target string) (*chProxy, error) {
 	return p, nil
 }
 
-func (p *chProxy) serve(ln net.Listener) {
+func (p *Proxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
@@ -48,7 +49,7 @@ func (p *chProxy) serve(ln net.Listener) {
 }
 
 // pipe copies both ways until either side closes, then closes both.
-func (p *chProxy) pipe(c net.Conn) {
+func (p *Proxy) pipe(c net.Conn) {
 	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 	if err != nil {
 		c.Close()
@@ -65,7 +66,7 @@ func (p *chProxy) pipe(c net.Conn) {
 }
 
 // track registers a live pair, or closes it when the proxy was cut meanwhile.
-func (p *chProxy) track(cs ...net.Conn) bool {
+func (p *Proxy) track(cs ...net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln == nil {
@@ -80,7 +81,7 @@ func (p *chProxy) track(cs ...net.Conn) bool {
 	return true
 }
 
-func (p *chProxy) untrack(cs ...net.Conn) {
+func (p *Proxy) untrack(cs ...net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range cs {
@@ -88,8 +89,8 @@ func (p *chProxy) untrack(cs ...net.Conn) {
 	}
 }
 
-// cut makes ClickHouse unreachable: no listener, no live connection.
-func (p *chProxy) cut() {
+// Cut makes ClickHouse unreachable: no listener, no live connection.
+func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln != nil {
@@ -102,8 +103,8 @@ func (p *chProxy) cut() {
 	}
 }
 
-// restore listens on the same address again (retrying briefly: the port may linger).
-func (p *chProxy) restore() error {
+// Restore listens on the same address again (retrying briefly: the port may linger).
+func (p *Proxy) Restore() error {
 	var err error
 	for range 50 {
 		var ln net.Listener
@@ -116,4 +117,8 @@ func (p *chProxy) restore() error {
 	return err
 }
 
-func (p *chProxy) close() { p.cut() }
+// Close cuts the proxy for good.
+func (p *Proxy) Close() { p.Cut() }
+
+// Addr is where the proxy listens.
+func (p *Proxy) Addr() string { return p.addr }

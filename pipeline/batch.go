@@ -92,7 +92,7 @@ func (r *Runner) flushLoop(ctx context.Context, in <-chan []*Unit) error {
 		for _, u := range batch {
 			rows += len(u.Rows)
 			if u.DeadLetter != nil {
-				r.metrics.DeadLetter.Inc()
+				r.deadLettered(u)
 			}
 			if u.Rec.Replica {
 				replicated++

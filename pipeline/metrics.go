@@ -9,15 +9,17 @@ type Metrics struct {
 	Written    prometheus.Counter // records made durable
 	Replicated prometheus.Counter // replica records made durable
 	DeadLetter prometheus.Counter
-	Errors     *prometheus.CounterVec // by where: fetch, commit, group, sink, stage
-	Lag        *prometheus.GaugeVec   // by partition: end offset - committed offset
-	Committed  *prometheus.GaugeVec   // by partition: last committed offset
-	Partitions prometheus.Gauge
-	Generation prometheus.Gauge
-	BatchUnits prometheus.Histogram
-	BatchRows  prometheus.Histogram
-	FlushSecs  prometheus.Histogram
-	InFlight   prometheus.Gauge // records fetched and not yet durable
+	// DeadLetters is by stage and bounded reason (Reason).
+	DeadLetters *prometheus.CounterVec
+	Errors      *prometheus.CounterVec // by where: fetch, commit, group, sink, stage
+	Lag         *prometheus.GaugeVec   // by partition: end offset - committed offset
+	Committed   *prometheus.GaugeVec   // by partition: last committed offset
+	Partitions  prometheus.Gauge
+	Generation  prometheus.Gauge
+	BatchUnits  prometheus.Histogram
+	BatchRows   prometheus.Histogram
+	FlushSecs   prometheus.Histogram
+	InFlight    prometheus.Gauge // records fetched and not yet durable
 }
 
 // NewMetrics creates the series and registers them on reg (nil: not registered, for tests).
@@ -28,7 +30,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Written:    prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_durable_total", Help: "Input records whose rows and dead letters are durable."}),
 		Replicated: prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_replica_records_durable_total", Help: "Replica (identity topic) records applied and durable."}),
 		DeadLetter: prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_dead_lettered_total", Help: "Records sent to the dead-letter topic."}),
-		Errors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_errors_total", Help: "Errors by where they happened."}, []string{"where"}),
+		DeadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_dead_letters_total",
+			Help: "Records sent to the dead-letter topic, by stage and reason (a bounded set)."}, []string{"stage", "reason"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_errors_total", Help: "Errors by where they happened."}, []string{"where"}),
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wapipe_consumer_lag",
 			Help: "Records between the committed offset and the end of each owned input partition: it grows while a dependency is away."}, []string{"partition"}),
 		Committed:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wapipe_partition_committed_offset", Help: "Last committed offset, by partition."}, []string{"partition"}),
@@ -40,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		InFlight:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "wapipe_records_in_flight", Help: "Records fetched and not yet durable."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Consumed, m.Processed, m.Written, m.Replicated, m.DeadLetter, m.Errors, m.Lag, m.Committed,
+		reg.MustRegister(m.Consumed, m.Processed, m.Written, m.Replicated, m.DeadLetter, m.DeadLetters, m.Errors, m.Lag, m.Committed,
 			m.Partitions, m.Generation, m.BatchUnits, m.BatchRows, m.FlushSecs, m.InFlight)
 	}
 	return m

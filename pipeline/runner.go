@@ -191,7 +191,7 @@ func (r *Runner) decodeLoop(ctx context.Context, in <-chan *Record, out chan<- *
 // guard turns a panic inside a stage into a dead letter for that one record.
 func guard(stage string, u *Unit, f func()) {
 	if rec := panics.Try(f); rec != nil {
-		u.Reject(stage, fmt.Sprintf("panic: %v", rec.Value))
+		u.Reject(stage, ReasonPanic, fmt.Sprintf("panic: %v", rec.Value))
 	}
 }
 

@@ -208,16 +208,33 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 	return func(u *pipeline.Unit) {
 		if maxBody > 0 && len(u.Rec.Value) > maxBody {
-			u.Reject("decode", fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
+			u.Reject("decode", pipeline.ReasonBodyTooLarge, fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
 			return
 		}
 		events, invalid, err := dec.DecodeOwned(u.Rec.Value) // the record owns its value (kafka-go allocates each)
 		if err != nil {
-			u.Reject("decode", err.Error())
+			u.Reject("decode", decodeReason(err), err.Error())
 			return
 		}
 		u.Events, u.Invalid = events, invalid
 	}
+}
+
+// decodeReason maps a decode error to the bounded reason of its dead letter.
+func decodeReason(err error) pipeline.Reason {
+	var be *decode.BodyError
+	if !errors.As(err, &be) {
+		return pipeline.ReasonOther
+	}
+	switch be.Kind {
+	case decode.KindNotUTF8:
+		return pipeline.ReasonNotUTF8
+	case decode.KindNotJSON:
+		return pipeline.ReasonNotJSON
+	case decode.KindNotWhatsApp:
+		return pipeline.ReasonNotWhatsApp
+	}
+	return pipeline.ReasonOther
 }
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys

@@ -1,6 +1,10 @@
 package pipeline
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wapipe/wapipe/internal/backoff"
+)
 
 // Metrics are the pipeline's Prometheus series. They live beside the code that moves them.
 type Metrics struct {
@@ -20,6 +24,11 @@ type Metrics struct {
 	BatchRows   prometheus.Histogram
 	FlushSecs   prometheus.Histogram
 	InFlight    prometheus.Gauge // records fetched and not yet durable
+	// Skipped counts input offsets the reader jumped over: records gone by retention
+	// before this group read them (kafka-go resets to the first offset kept).
+	Skipped prometheus.Counter
+	// Retries is wapipe_retries_total{dependency}, shared with the sinks (backoff.Retries).
+	Retries *prometheus.CounterVec
 }
 
 // NewMetrics creates the series and registers them on reg (nil: not registered, for tests).
@@ -42,10 +51,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		BatchRows:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "wapipe_batch_rows", Help: "Rows per flushed batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
 		FlushSecs:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "wapipe_batch_flush_seconds", Help: "Time to make a batch durable, retries included.", Buckets: prometheus.ExponentialBuckets(0.001, 3, 12)}),
 		InFlight:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "wapipe_records_in_flight", Help: "Records fetched and not yet durable."}),
+		Skipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_records_skipped_total",
+			Help: "Input records never read: deleted by retention before the group reached them (the reader moved to the first offset kept)."}),
+		Retries: backoff.Retries(reg),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Consumed, m.Processed, m.Written, m.Replicated, m.DeadLetter, m.DeadLetters, m.Errors, m.Lag, m.Committed,
-			m.Partitions, m.Generation, m.BatchUnits, m.BatchRows, m.FlushSecs, m.InFlight)
+			m.Partitions, m.Generation, m.BatchUnits, m.BatchRows, m.FlushSecs, m.InFlight, m.Skipped)
 	}
 	return m
 }

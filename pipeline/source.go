@@ -10,6 +10,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/wapipe/wapipe/internal/health"
+	"github.com/wapipe/wapipe/internal/kafkalog"
 )
 
 // committer stores a partition's committable offset: a group generation commits it to
@@ -57,6 +60,7 @@ func (s *source) run(ctx context.Context) error {
 		RebalanceTimeout: s.cfg.RebalanceTimeout, HeartbeatInterval: s.cfg.SessionTimeout / 10,
 		WatchPartitionChanges: true, PartitionWatchInterval: 5 * time.Second,
 		JoinGroupBackoff: time.Second, Timeout: 10 * time.Second,
+		Logger: kafkalog.Debug(s.log, "group"), ErrorLogger: kafkalog.Errors(s.log, "group"),
 	})
 	if err != nil {
 		return err
@@ -64,13 +68,15 @@ func (s *source) run(ctx context.Context) error {
 	defer group.Close() // leaves the group
 	for {
 		kgen, err := group.Next(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			s.metrics.Errors.WithLabelValues("group").Inc()
-			s.log.Warn("consumer group", "err", err)
-			continue
+			err = s.retryAfter(ctx, health.Kafka, "join the consumer group", err, func() (err error) {
+				kgen, err = group.Next(ctx)
+				return err
+			})
+		}
+		if ctx.Err() != nil || err != nil {
+			return nil
 		}
 		gen := &generation{gen: kgen}
 		s.metrics.Generation.Set(float64(kgen.ID))
@@ -99,12 +105,17 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: s.cfg.Brokers, Topic: l.topic, Partition: l.partition,
 		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait,
+		Logger: kafkalog.Debug(s.log, "reader"), ErrorLogger: kafkalog.Errors(s.log, "reader"),
 	})
 	defer r.Close()
 	start, _ := l.commitPoint()
 	if err := r.SetOffset(start); err != nil {
 		s.log.Error("set offset", "topic", l.topic, "partition", l.partition, "offset", start, "err", err)
 		return
+	}
+	dependency, expect := health.Kafka, start // expect: the next offset; < 0 until the first
+	if replica {
+		dependency = health.IdentityTopic
 	}
 	for {
 		m, err := r.FetchMessage(ctx)
@@ -113,10 +124,18 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 				return
 			}
 			s.metrics.Errors.WithLabelValues("fetch").Inc()
-			s.log.Warn("fetch", "topic", l.topic, "partition", l.partition, "err", err)
-			sleep(ctx, time.Second)
-			continue
+			what := "fetch " + l.topic + "/" + strconv.Itoa(l.partition)
+			if s.retryAfter(ctx, dependency, what, err, func() (err error) {
+				m, err = r.FetchMessage(ctx)
+				return err
+			}) != nil {
+				return // ctx ended
+			}
 		}
+		if !replica && expect >= 0 && m.Offset > expect {
+			s.skipped(l, expect, m.Offset)
+		}
+		expect = m.Offset + 1
 		if err := s.budget.Acquire(ctx, s.weigh(len(m.Value))); err != nil {
 			return
 		}

@@ -105,6 +105,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
 
+	deps := &health.Deps{} // what /readyz names as down
+	retries := backoff.Retries(reg)
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
 	if err != nil {
 		return err
@@ -112,7 +114,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	defer ch.Close()
 	if t.migrate {
 		st.waitingFor("ClickHouse: applying migrations")
-		if err := migrateWithRetry(ctx, ch, log); err != nil {
+		if err := migrateWithRetry(ctx, ch, backoff.Retrier{Policy: migrateBackoff, Dependency: health.ClickHouse, Log: log,
+			OnRetry: backoff.Count(retries), OnDown: deps.SetDown, OnUp: deps.SetUp}); err != nil {
 			return err
 		}
 	}
@@ -126,6 +129,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return err
 	}
+	dlq.Log(log)
 	defer dlq.Close()
 
 	m := pipeline.NewMetrics(reg)
@@ -156,14 +160,12 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: duplicates.Inc, Self: self}
-	deps := &health.Deps{} // what /readyz names as down
-	retries := backoff.Retries(reg)
 	sink := durable.New(ch, dlq, log).Observe(retries, deps)
 
 	cfg := pipeline.Config{
 		Brokers: split(c.brokers), Topic: c.topic, Group: c.group, StartOffset: start,
 		BatchRows: t.batchRows, BatchAge: t.batchAge, MaxInFlightBytes: int64(t.maxInFlightMB) << 20,
-		ShutdownTimeout: t.shutdownTimeout, Logger: log,
+		ShutdownTimeout: t.shutdownTimeout, Logger: log, Health: deps,
 	}
 	var publish *identitylog.Publisher
 	if t.identityTopic != "" {
@@ -171,7 +173,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		if publish, err = identitylog.New(split(c.brokers), t.identityTopic, self, ids, reports, log); err != nil {
 			return err
 		}
-		publish.Retries = retries
+		publish.Retries, publish.Health = retries, deps
 		defer publish.Close()
 	}
 	st.waitingFor("rewriting the rows of contacts a stop left behind")
@@ -282,30 +284,34 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 	return ids.ForgetDirty()
 }
 
+// migrateBackoff waits longer than the sinks' policy: a ClickHouse that is starting takes
+// seconds, and migrations are not on the path of any record.
+var migrateBackoff = backoff.Policy{Initial: time.Second, Max: 10 * time.Second}
+
 // migrateWithRetry applies migrations, waiting for ClickHouse to come up (as it may in a
 // fresh deployment where the worker starts first) for as long as it takes, as the worker
-// waits for it mid-stream; /readyz says what it waits for. Errors that waiting cannot cure
-// (a bad migration, refused credentials) end the worker.
-func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, log *slog.Logger) error {
-	wait := time.Second
-	for attempt := 1; ; attempt++ {
-		applied, err := ch.Migrate(ctx)
-		if err == nil {
-			if len(applied) > 0 {
-				log.Info("migrations applied", "versions", applied)
-			}
-			return nil
+// waits for it mid-stream, with the one backoff policy (each retry counted, ClickHouse
+// reported down to /readyz). Errors that waiting cannot cure (a bad migration, refused
+// credentials) end the worker.
+func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, retry backoff.Retrier) error {
+	var applied []string
+	var fatal error
+	err := retry.Do(ctx, "apply migrations", func() (err error) {
+		applied, err = ch.Migrate(ctx)
+		if err != nil && !clickhouse.IsTransient(err) {
+			fatal, err = err, nil // waiting cannot cure it: stop retrying
 		}
-		if !clickhouse.IsTransient(err) {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		log.Warn("ClickHouse not ready; retrying migrations", "attempt", attempt, "err", err)
-		sleepCtx(ctx, wait)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		wait = min(2*wait, 10*time.Second)
+		return err
+	})
+	switch {
+	case fatal != nil:
+		return fmt.Errorf("migrate: %w", fatal)
+	case err != nil:
+		return ctx.Err()
+	case len(applied) > 0 && retry.Log != nil:
+		retry.Log.Info("migrations applied", "versions", applied)
 	}
+	return nil
 }
 
 func startOffset(s string) (int64, error) {
@@ -333,11 +339,4 @@ func newLogger(level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

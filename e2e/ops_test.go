@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/wapipe/wapipe/internal/tcpproxy"
 )
@@ -47,14 +51,15 @@ func withClickHouseProxy(t *testing.T, e *env) *tcpproxy.Proxy {
 
 // During a ClickHouse outage the operator sees it: the lag from the committed offset grows
 // with what is produced, records wait in flight, the retries of clickhouse are counted as
-// they happen and /readyz names clickhouse; after recovery lag and in-flight return to 0.
+// they happen and /readyz names clickhouse, while /healthz stays 200 (a dependency away is
+// not a stall, even past --stall-timeout); after recovery lag and in-flight return to 0.
 func TestClickHouseOutageShowsInMetrics(t *testing.T) {
 	e := newEnv(t, 2)
 	proxy := withClickHouseProxy(t, e)
 	msgs, _ := generate(2_000, 17, 0)
 	half := len(msgs) / 2
 	e.produce(msgs[:half])
-	w := e.startWorker(t.TempDir())
+	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s")
 	waitFor(t, 90*time.Second, "the first half to be committed", func() bool { return e.committed("wapipe", 2) == int64(half) })
 	waitFor(t, 10*time.Second, "the lag to read 0", func() bool { return w.metricSum("wapipe_consumer_lag") == 0 })
 
@@ -73,6 +78,9 @@ func TestClickHouseOutageShowsInMetrics(t *testing.T) {
 	if body, _ := httpGet("http://" + w.http + "/readyz"); !strings.Contains(body, `"dependency":"clickhouse"`) {
 		t.Errorf("/readyz during the outage does not name clickhouse: %s", body)
 	}
+	if code := w.get("/healthz"); code != 200 {
+		t.Errorf("/healthz during a ClickHouse outage: %d, want 200", code)
+	}
 
 	if err := proxy.Restore(); err != nil {
 		t.Fatal(err)
@@ -81,5 +89,73 @@ func TestClickHouseOutageShowsInMetrics(t *testing.T) {
 	waitFor(t, 15*time.Second, "lag and in-flight to return to 0", func() bool {
 		return w.metricSum("wapipe_consumer_lag") == 0 && w.metricSum("wapipe_records_in_flight") == 0
 	})
+	w.stop(t)
+}
+
+// A worker stuck with every dependency up (ClickHouse's connections hang: no error, no
+// answer) answers /healthz 503 once input has waited --stall-timeout without a record made
+// durable, and 200 again once records flow.
+func TestStuckWorkerFailsHealthz(t *testing.T) {
+	e := newEnv(t, 1)
+	proxy := withClickHouseProxy(t, e)
+	msgs, _ := generate(400, 19, 0)
+	e.produce(msgs[:200])
+	w := e.startWorker(t.TempDir(), "--stall-timeout", "3s")
+	waitFor(t, 90*time.Second, "the first 200 committed", func() bool { return e.committed("wapipe", 1) == 200 })
+	if code := w.get("/healthz"); code != 200 {
+		t.Fatalf("/healthz of a worker making progress: %d", code)
+	}
+
+	proxy.Freeze()
+	e.produce(msgs[200:])
+	waitFor(t, 30*time.Second, "/healthz to answer 503 while the worker is stuck", func() bool { return w.get("/healthz") == 503 })
+	proxy.Thaw()
+	waitFor(t, 60*time.Second, "every offset committed once ClickHouse answers", func() bool { return e.committed("wapipe", 1) == 400 })
+	waitFor(t, 10*time.Second, "/healthz to answer 200 again", func() bool { return w.get("/healthz") == 200 })
+	w.stop(t)
+}
+
+// The brokers fail every fetch and offset request for a while: /readyz names kafka, the
+// retries of kafka are counted as they happen with backoff, /healthz stays 200 (a dependency
+// away), and once the brokers answer every record is committed and the worker is ready.
+func TestKafkaOutageShowsInReadyzAndMetrics(t *testing.T) {
+	e := newEnv(t, 2)
+	msgs, _ := generate(600, 23, 0)
+	e.produce(msgs[:300])
+	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s")
+	waitFor(t, 90*time.Second, "the first 300 committed", func() bool { return e.committed("wapipe", 2) == 300 })
+	waitFor(t, 10*time.Second, "/readyz to say ready", func() bool { return w.ready() == 200 })
+
+	var down atomic.Bool
+	down.Store(true)
+	for _, key := range []kmsg.Key{kmsg.Fetch, kmsg.ListOffsets} {
+		e.cluster.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
+			e.cluster.KeepControl()
+			if down.Load() {
+				return nil, errors.New("broker away"), true // kfake closes the connection
+			}
+			return nil, nil, false
+		})
+	}
+	e.produce(msgs[300:])
+	waitFor(t, 30*time.Second, "/readyz to name kafka", func() bool {
+		body, _ := httpGet("http://" + w.http + "/readyz")
+		return strings.Contains(body, `"dependency":"kafka"`)
+	})
+	retries := w.metricSum("wapipe_retries_total", `dependency="kafka"`)
+	waitFor(t, 30*time.Second, "kafka retries counted as they happen", func() bool {
+		return w.metricSum("wapipe_retries_total", `dependency="kafka"`) > retries
+	})
+	time.Sleep(3 * time.Second) // past --stall-timeout
+	if code := w.get("/healthz"); code != 200 {
+		t.Errorf("/healthz during a Kafka outage: %d, want 200", code)
+	}
+	if logged := w.logGrep(`"msg":"kafka-go: `); len(logged) == 0 {
+		t.Error("kafka-go's errors did not reach the log")
+	}
+
+	down.Store(false)
+	waitFor(t, 60*time.Second, "every offset committed after the outage", func() bool { return e.committed("wapipe", 2) == 600 })
+	waitFor(t, 20*time.Second, "/readyz to say ready again", func() bool { return w.ready() == 200 })
 	w.stop(t)
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -24,6 +25,10 @@ func (r *Runner) lagLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			r.measureLag(ctx, client)
+			r.probeReplica(ctx, client)
+			if !r.waiting() {
+				r.progress.touch() // idle is not stuck: a stall counts from when input arrived
+			}
 		}
 	}
 }
@@ -37,6 +42,7 @@ func (r *Runner) measureLag(ctx context.Context, client *kafka.Client) {
 		}
 	}
 	if len(owned) == 0 {
+		r.progress.lag.Store(0)
 		return
 	}
 	reqs := make([]kafka.OffsetRequest, 0, 2*len(owned))
@@ -55,13 +61,40 @@ func (r *Runner) measureLag(ctx context.Context, client *kafka.Client) {
 			ends[po.Partition] = po
 		}
 	}
+	var total int64
 	for _, l := range owned {
 		po, ok := ends[l.partition]
 		if !ok {
 			continue
 		}
-		lag := po.LastOffset - l.committedFrom(po.FirstOffset, po.LastOffset)
-		r.metrics.Lag.WithLabelValues(strconv.Itoa(l.partition)).Set(float64(max(lag, 0)))
+		lag := max(po.LastOffset-l.committedFrom(po.FirstOffset, po.LastOffset), 0)
+		r.metrics.Lag.WithLabelValues(strconv.Itoa(l.partition)).Set(float64(lag))
+		total += lag
+	}
+	r.progress.lag.Store(total)
+}
+
+// probeReplica reports the identity topic down while the brokers do not know it (it was
+// deleted under the worker, say): the worker then resolves alone, which /readyz must say.
+func (r *Runner) probeReplica(ctx context.Context, client *kafka.Client) {
+	if r.cfg.Replica == nil {
+		return
+	}
+	topic := r.cfg.Replica.Topic
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}}) // never creates it
+	switch {
+	case err != nil:
+		return // the brokers are away: kafka is reported down by measureLag
+	case len(md.Topics) != 1 || md.Topics[0].Error != nil:
+		var why error = fmt.Errorf("topic %s not in the metadata", topic)
+		if len(md.Topics) == 1 {
+			why = fmt.Errorf("topic %s: %w", topic, md.Topics[0].Error)
+		}
+		r.cfg.Health.SetDown(health.IdentityTopic, why)
+	case len(md.Topics[0].Partitions) == 0:
+		r.cfg.Health.SetDown(health.IdentityTopic, fmt.Errorf("topic %s has no partitions", topic))
+	default:
+		r.cfg.Health.SetUp(health.IdentityTopic)
 	}
 }
 

@@ -44,14 +44,15 @@ type AfterDurable func(ctx context.Context, batch []*Unit) error
 
 // Runner wires the source, the stages and the sink.
 type Runner struct {
-	cfg     Config
-	stages  Stages
-	sink    Sink
-	after   AfterDurable
-	metrics *Metrics
-	src     *source
-	replica *replica // nil without Config.Replica
-	running atomic.Bool
+	cfg      Config
+	stages   Stages
+	sink     Sink
+	after    AfterDurable
+	metrics  *Metrics
+	src      *source
+	replica  *replica // nil without Config.Replica
+	running  atomic.Bool
+	progress progress
 }
 
 // New checks the configuration and builds a runner; Run starts it.
@@ -105,6 +106,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}()
 
+	r.progress.touch()
 	r.running.Store(true)
 	defer r.running.Store(false)
 	p := pool.New().WithErrors().WithContext(workCtx).WithCancelOnError().WithFirstError()

@@ -17,7 +17,8 @@ import (
 	"github.com/wapipe/wapipe/internal/health"
 )
 
-// readiness answers /readyz: nil when the worker consumes and ClickHouse answers.
+// readiness answers /readyz (nil when the worker consumes and ClickHouse answers) and
+// /healthz (nil unless the pipeline is stalled).
 type readiness func(ctx context.Context) error
 
 // contactFinder answers GET /v1/contacts and /v1/recipient: today's contact in each tenant
@@ -25,7 +26,7 @@ type readiness func(ctx context.Context) error
 type contactFinder func(tenant, keyType, value string) ([]contactJSON, error)
 
 // serveHTTP serves /metrics, /healthz, /readyz, /v1/contacts, /v1/recipient and /debug/pprof/ on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready readiness, find contactFinder, log *slog.Logger) (string, error) {
+func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready, live readiness, find contactFinder, log *slog.Logger) (string, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	// Profiles of a live worker under real load are what tell where its time goes (go run ./bench
@@ -35,7 +36,11 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := live(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable) // stalled: a restart is the cure
+			return
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {

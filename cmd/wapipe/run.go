@@ -42,6 +42,7 @@ type tuning struct {
 	lastSeenStep    time.Duration
 	cacheContacts   int
 	dedupeKeys      int
+	stallTimeout    time.Duration
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -53,6 +54,8 @@ func runCmd(ctx context.Context, args []string) error {
 	fs.DurationVar(&t.batchAge, "batch-age", time.Second, "flush to ClickHouse when a batch is this old")
 	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 32, "webhook bytes fetched and not yet durable; fetching pauses above it")
 	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
+	fs.DurationVar(&t.stallTimeout, "stall-timeout", time.Minute,
+		"/healthz answers 503 when input has waited this long with no record made durable and no dependency down (a stuck worker)")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
 	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
 	fs.DurationVar(&t.lastSeenStep, "last-seen-step", time.Minute,
@@ -100,7 +103,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st := newStartup("connecting to ClickHouse")
-	addr, err := serveHTTP(ctx, c.listen, reg, st.readiness, st.finder, log)
+	addr, err := serveHTTP(ctx, c.listen, reg, st.readiness, st.liveness, st.finder, log)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
@@ -186,18 +189,18 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	ready := func(rctx context.Context) error {
+		if down := deps.Down(); len(down) > 0 { // first: a Kafka outage also ends the assignment
+			return &health.NotReady{Reason: "dependencies down", Down: down}
+		}
 		if !runner.Consuming() {
 			return errors.New("not consuming: no partitions assigned yet")
-		}
-		if down := deps.Down(); len(down) > 0 {
-			return &health.NotReady{Reason: "dependencies down", Down: down}
 		}
 		if !sink.Healthy() {
 			return errors.New("writes are failing and being retried")
 		}
 		return ch.Ping(rctx)
 	}
-	st.up(ready, lookupIn(ids))
+	st.up(ready, stallCheck(runner, deps, sink, t.stallTimeout), lookupIn(ids))
 	log.Info("wapipe worker started", "worker", self, "identity_topic", t.identityTopic, "brokers", c.brokers, "topic", c.topic, "group", c.group,
 		"clickhouse", c.clickhouse, "database", c.database, "state_dir", c.stateDir, "http", addr)
 	err = runner.Run(ctx)

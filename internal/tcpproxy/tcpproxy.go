@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,7 @@ import (
 type Proxy struct {
 	target string
 	addr   string
+	frozen atomic.Bool // connections stay open but no byte passes: a hung server
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -60,10 +62,36 @@ func (p *Proxy) pipe(c net.Conn) {
 	}
 	var once sync.Once
 	done := func() { once.Do(func() { c.Close(); up.Close(); p.untrack(c, up) }) }
-	go func() { _, _ = io.Copy(up, c); done() }()
-	_, _ = io.Copy(c, up)
+	go func() { _ = p.copy(up, c); done() }()
+	_ = p.copy(c, up)
 	done()
 }
+
+// copy is io.Copy that holds what it read while the proxy is frozen.
+func (p *Proxy) copy(dst io.Writer, src io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for p.frozen.Load() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Freeze makes the server hang: connections stay open and no byte passes either way, so
+// requests neither fail nor finish until Thaw (or the client's own time-out).
+func (p *Proxy) Freeze() { p.frozen.Store(true) }
+
+// Thaw lets the bytes held by Freeze through.
+func (p *Proxy) Thaw() { p.frozen.Store(false) }
 
 // track registers a live pair, or closes it when the proxy was cut meanwhile.
 func (p *Proxy) track(cs ...net.Conn) bool {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,4 +159,48 @@ func TestKafkaOutageShowsInReadyzAndMetrics(t *testing.T) {
 	waitFor(t, 60*time.Second, "every offset committed after the outage", func() bool { return e.committed("wapipe", 2) == 600 })
 	waitFor(t, 20*time.Second, "/readyz to say ready again", func() bool { return w.ready() == 200 })
 	w.stop(t)
+}
+
+// SIGTERM while a batch cannot be written: the worker drains, and meanwhile /metrics and
+// /healthz still answer (the HTTP server stops last) and /readyz says it is shutting down;
+// once ClickHouse answers the drain completes, everything is committed and the exit is 0.
+func TestMetricsAnswerWhileDraining(t *testing.T) {
+	e := newEnv(t, 1)
+	proxy := withClickHouseProxy(t, e)
+	msgs, _ := generate(300, 29, 0)
+	e.produce(msgs[:100])
+	w := e.startWorker(t.TempDir(), "--shutdown-timeout", "60s")
+	waitFor(t, 90*time.Second, "the first 100 committed", func() bool { return e.committed("wapipe", 1) == 100 })
+
+	proxy.Freeze()
+	e.produce(msgs[100:])
+	waitFor(t, 30*time.Second, "records in flight", func() bool { return w.metricSum("wapipe_records_in_flight") > 0 })
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if !w.alive() {
+		t.Fatal("the worker exited with a batch not durable")
+	}
+	if code := w.get("/metrics"); code != 200 {
+		t.Errorf("/metrics while draining: %d, want 200", code)
+	}
+	if code := w.get("/healthz"); code != 200 {
+		t.Errorf("/healthz while draining: %d, want 200", code)
+	}
+	if body, _ := httpGet("http://" + w.http + "/readyz"); !strings.Contains(body, "shutting down") {
+		t.Errorf("/readyz while draining: %q, want it to say shutting down", body)
+	}
+	proxy.Thaw()
+	select {
+	case err := <-w.exited:
+		if err != nil {
+			t.Fatalf("worker exited with %v after draining", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the worker did not finish draining within 60 s of ClickHouse answering")
+	}
+	if got := e.committed("wapipe", 1); got < 100 {
+		t.Errorf("committed %d after the drain", got)
+	}
 }

@@ -103,7 +103,11 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st := newStartup("connecting to ClickHouse")
-	addr, err := serveHTTP(ctx, c.listen, reg, st.readiness, st.liveness, st.finder, log)
+	// Components start in order and stop in reverse (the defers below): the HTTP server
+	// starts first and stops last, so /metrics and /healthz answer while the worker drains.
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+	addr, err := serveHTTP(httpCtx, c.listen, reg, st.readiness, st.liveness, st.finder, log)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
@@ -189,6 +193,9 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	ready := func(rctx context.Context) error {
+		if ctx.Err() != nil {
+			return errors.New("shutting down: draining the records in flight")
+		}
 		if down := deps.Down(); len(down) > 0 { // first: a Kafka outage also ends the assignment
 			return &health.NotReady{Reason: "dependencies down", Down: down}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/wapipe/wapipe/gateway"
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/internal/backoff"
 	"github.com/wapipe/wapipe/internal/health"
@@ -50,14 +51,15 @@ func runCmd(ctx context.Context, args []string) error {
 	var c common
 	var t tuning
 	c.workerFlags(fs)
-	fs.IntVar(&t.batchRows, "batch-rows", 25_000, "flush to ClickHouse when a batch holds this many rows")
-	fs.DurationVar(&t.batchAge, "batch-age", time.Second, "flush to ClickHouse when a batch is this old")
-	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 32, "webhook bytes fetched and not yet durable; fetching pauses above it")
-	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
+	def := pipeline.Defaults
+	fs.IntVar(&t.batchRows, "batch-rows", def.BatchRows, "flush to ClickHouse when a batch holds this many rows")
+	fs.DurationVar(&t.batchAge, "batch-age", def.BatchAge, "flush to ClickHouse when a batch is this old")
+	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", int(def.MaxInFlightBytes>>20), "webhook bytes fetched and not yet durable; fetching pauses above it")
+	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM may drain before exiting")
 	fs.DurationVar(&t.stallTimeout, "stall-timeout", time.Minute,
 		"/healthz answers 503 when input has waited this long with no record made durable and no dependency down (a stuck worker)")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
-	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
+	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", gateway.DefaultMaxBodyBytes, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
 	fs.DurationVar(&t.lastSeenStep, "last-seen-step", time.Minute,
 		"how far identities/contact_keys last_seen may lag: a contact seen again sooner is not rewritten")
 	fs.IntVar(&t.cacheContacts, "cache-contacts", 25_000,
@@ -140,10 +142,6 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	defer dlq.Close()
 
 	m := pipeline.NewMetrics(reg)
-	duplicates := prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_events_duplicate_total", Help: "Events dropped as already counted."})
-	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_decode_unknown_total",
-		Help: "Unknown webhook fields, message types and statuses skipped or kept, by kind."}, []string{"what"})
-	reg.MustRegister(duplicates, unknown)
 	seen := dedupe.New(dedupe.Config{Keys: t.dedupeKeys})
 	// One Badger transaction per batch rather than per event; the pipeline flushes both
 	// stores before a batch's rows go to ClickHouse.
@@ -157,7 +155,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	}
 	ids := identity.NewWithConfig(db, identity.Config{Deferred: true, CacheContacts: cached, LastSeenStep: t.lastSeenStep})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
-		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
+		OnUnknown: decode.CountUnknown(reg)})
 	self, err := workerID(db)
 	if err != nil {
 		return fmt.Errorf("worker id in %s: %w", c.stateDir, err)
@@ -166,7 +164,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return err
 	}
-	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: duplicates.Inc, Self: self}
+	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Duplicates: process.CountDuplicates(reg), Self: self}
 	sink := durable.New(ch, dlq, log).Observe(retries, deps)
 
 	cfg := pipeline.Config{

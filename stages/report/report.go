@@ -61,11 +61,15 @@ const ( // each starts with statePrefix
 	pfxLead  = "rp/l/" // tenant, contact, ad -> leadState
 )
 
+// DefaultAttributionWindow is how long after an ad click traffic is attributed to it, when
+// Config.AttributionWindow is zero (Meta's 7-day click-through window).
+const DefaultAttributionWindow = 168 * time.Hour
+
 // New returns a builder over db, which the caller opened and shares with other packages.
 func New(db *badger.DB, cfg Config) (*Builder, error) {
 	w := cfg.AttributionWindow
 	if w <= 0 {
-		w = 168 * time.Hour
+		w = DefaultAttributionWindow
 	}
 	b := &Builder{db: db, window: int64(w / time.Second), deferred: cfg.Deferred, win: window{now: time.Now}}
 	if cfg.Deferred {

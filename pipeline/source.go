@@ -11,9 +11,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/wapipe/wapipe/internal/backoff"
-	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/internal/health"
+	"github.com/wapipe/wapipe/internal/kafkalog"
 )
 
 // committer stores a partition's committable offset: a group generation commits it to
@@ -34,9 +33,6 @@ func (g *generation) commit(topic string, offsets map[int]int64) error {
 	defer g.mu.Unlock()
 	return g.gen.CommitOffsets(map[string]map[int]int64{topic: offsets})
 }
-
-// groupBackoff spaces out the consumer group's attempts while they fail.
-var groupBackoff = backoff.Policy{Initial: time.Second, Max: 10 * time.Second}
 
 // source joins the consumer group and fetches every assigned partition into out.
 type source struct {
@@ -64,30 +60,24 @@ func (s *source) run(ctx context.Context) error {
 		RebalanceTimeout: s.cfg.RebalanceTimeout, HeartbeatInterval: s.cfg.SessionTimeout / 10,
 		WatchPartitionChanges: true, PartitionWatchInterval: 5 * time.Second,
 		JoinGroupBackoff: time.Second, Timeout: 10 * time.Second, Dialer: s.cfg.Dialer,
+		Logger: kafkalog.Debug(s.log, "group"), ErrorLogger: kafkalog.Errors(s.log, "group"),
 	})
 	if err != nil {
 		return err
 	}
 	defer group.Close() // leaves the group
-	for failures := 0; ; {
+	for {
 		kgen, err := group.Next(ctx)
-		if ctx.Err() != nil {
+		if err != nil && ctx.Err() == nil {
+			s.metrics.Errors.WithLabelValues("group").Inc()
+			err = s.retryAfter(ctx, health.Kafka, "join the consumer group", err, func() (err error) {
+				kgen, err = group.Next(ctx)
+				return err
+			})
+		}
+		if ctx.Err() != nil || err != nil {
 			return nil
 		}
-		if err != nil {
-			// kafka-go retries the group on its own; waiting before taking its next error
-			// spaces its attempts out while the brokers refuse (the errors channel is unbuffered).
-			failures++
-			err = connect.Explain("kafka", err)
-			s.metrics.Errors.WithLabelValues("group").Inc()
-			s.cfg.Deps.SetDown(health.Kafka, err)
-			wait := groupBackoff.Wait(failures)
-			s.log.Warn("consumer group", "err", err, "attempt", failures, "wait", wait.String())
-			sleep(ctx, wait)
-			continue
-		}
-		failures = 0
-		s.cfg.Deps.SetUp(health.Kafka)
 		gen := &generation{gen: kgen}
 		s.metrics.Generation.Set(float64(kgen.ID))
 		parts := kgen.Assignments[s.cfg.Topic]
@@ -115,6 +105,7 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: s.cfg.Brokers, Topic: l.topic, Partition: l.partition,
 		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait, Dialer: s.cfg.Dialer,
+		Logger: kafkalog.Debug(s.log, "reader"), ErrorLogger: kafkalog.Errors(s.log, "reader"),
 	})
 	defer r.Close()
 	start, _ := l.commitPoint()
@@ -122,7 +113,10 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 		s.log.Error("set offset", "topic", l.topic, "partition", l.partition, "offset", start, "err", err)
 		return
 	}
-	part := strconv.Itoa(l.partition)
+	dependency, expect := health.Kafka, start // expect: the next offset; < 0 until the first
+	if replica {
+		dependency = health.IdentityTopic
+	}
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
@@ -130,24 +124,31 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 				return
 			}
 			s.metrics.Errors.WithLabelValues("fetch").Inc()
-			s.log.Warn("fetch", "topic", l.topic, "partition", l.partition, "err", connect.Explain("kafka", err))
-			sleep(ctx, time.Second)
-			continue
+			what := "fetch " + l.topic + "/" + strconv.Itoa(l.partition)
+			if s.retryAfter(ctx, dependency, what, err, func() (err error) {
+				m, err = r.FetchMessage(ctx)
+				return err
+			}) != nil {
+				return // ctx ended
+			}
 		}
+		if !replica && expect >= 0 && m.Offset > expect {
+			s.skipped(l, expect, m.Offset)
+		}
+		expect = m.Offset + 1
 		if err := s.budget.Acquire(ctx, s.weigh(len(m.Value))); err != nil {
 			return
 		}
 		l.fetched(m.Offset)
+		s.metrics.InFlight.Inc()
 		rec := &Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key,
 			Value: m.Value, Headers: m.Headers, Time: m.Time, Replica: replica, lease: l}
 		s.metrics.Consumed.Inc()
-		if !replica {
-			s.metrics.Lag.WithLabelValues(part).Set(float64(m.HighWaterMark - m.Offset - 1))
-		}
 		select {
 		case s.out <- rec:
 		case <-ctx.Done():
 			l.unfetch(m.Offset) // never entered the pipeline; the next owner re-reads it
+			s.metrics.InFlight.Dec()
 			s.budget.Release(s.weigh(len(m.Value)))
 			return
 		}
@@ -171,6 +172,7 @@ func (s *source) handOver(l *lease) {
 // done acknowledges a record made durable by the sink.
 func (s *source) done(rec *Record) {
 	rec.lease.ack(rec.Offset)
+	s.metrics.InFlight.Dec()
 	s.budget.Release(s.weigh(len(rec.Value)))
 }
 
@@ -192,6 +194,9 @@ func (s *source) track(l *lease, add bool) {
 		s.leases[l] = struct{}{}
 	} else {
 		delete(s.leases, l)
+		if l.topic == s.cfg.Topic {
+			s.metrics.Lag.DeleteLabelValues(strconv.Itoa(l.partition)) // another worker owns it now
+		}
 	}
 	s.metrics.Partitions.Set(float64(len(s.leases)))
 	s.mu.Unlock()

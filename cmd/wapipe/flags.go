@@ -10,6 +10,7 @@ import (
 
 	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
+	"github.com/wapipe/wapipe/stages/report"
 )
 
 // common are the flags of contract section 1, shared by the commands that need them.
@@ -78,7 +79,7 @@ func (c *common) workerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.group, "group", "wapipe", "consumer group id")
 	fs.StringVar(&c.stateDir, "state-dir", "./data", "the worker's local Badger state")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:9464", "HTTP address for /metrics, /healthz, /readyz and the lookup API")
-	fs.DurationVar(&c.attributionWindow, "attribution-window", 168*time.Hour, "how long after an ad click later traffic is attributed to that ad")
+	fs.DurationVar(&c.attributionWindow, "attribution-window", report.DefaultAttributionWindow, "how long after an ad click later traffic is attributed to that ad")
 	fs.StringVar(&c.startOffset, "start-offset", "earliest", "where a group with no committed offset starts: earliest or latest")
 	fs.StringVar(&c.tenantMap, "tenant-map", "", "file mapping WhatsApp Business Account ids to a tenant (lines: WABA_ID TENANT)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")

@@ -16,7 +16,8 @@ import (
 	"github.com/wapipe/wapipe/internal/health"
 )
 
-// readiness answers /readyz: nil when the worker consumes and ClickHouse answers.
+// readiness answers /readyz (nil when the worker consumes and ClickHouse answers) and
+// /healthz (nil unless the pipeline is stalled).
 type readiness func(ctx context.Context) error
 
 // contactFinder answers GET /v1/contacts and /v1/recipient: today's contact in each tenant
@@ -25,7 +26,7 @@ type contactFinder func(tenant, keyType, value string) ([]contactJSON, error)
 
 // serveHTTP serves /metrics, /healthz, /readyz, /v1/contacts, /v1/recipient and, with --pprof,
 // /debug/pprof/ on addr until ctx ends; access guards /v1/ and /debug/pprof/ (apiAccess).
-func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready readiness, find contactFinder, access apiAccess, log *slog.Logger) (string, error) {
+func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready, live readiness, find contactFinder, access apiAccess, log *slog.Logger) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err
@@ -40,7 +41,11 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 	// Profiles of a live worker under real load are what tell where its time goes (go run ./bench
 	// fetches them with --pprof).
 	access.servePprof(mux)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := live(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable) // stalled: a restart is the cure
+			return
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -20,7 +20,8 @@ func serveAccess(t *testing.T, listen string, access apiAccess) (base string, lo
 		return []contactJSON{{TenantID: "acme", ContactID: "c1", Phone: "573015550142"}}, nil
 	}
 	logs = &strings.Builder{}
-	addr, err := serveHTTP(ctx, listen, prometheus.NewRegistry(), func(context.Context) error { return nil }, find, access,
+	fine := func(context.Context) error { return nil }
+	addr, err := serveHTTP(ctx, listen, prometheus.NewRegistry(), fine, fine, find, access,
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

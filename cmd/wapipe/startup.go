@@ -20,6 +20,7 @@ type startup struct {
 	deps  *health.Deps // named while starting, as the worker waits for them
 	phase atomic.Pointer[string]
 	ready atomic.Pointer[readiness]
+	live  atomic.Pointer[readiness]
 	find  atomic.Pointer[contactFinder]
 }
 
@@ -32,10 +33,19 @@ func newStartup(phase string, deps *health.Deps) *startup {
 // waitingFor names what the worker waits for now.
 func (s *startup) waitingFor(what string) { s.phase.Store(&what) }
 
-// up hands the HTTP server the worker's own readiness and lookup.
-func (s *startup) up(ready readiness, find contactFinder) {
+// up hands the HTTP server the worker's own readiness, liveness and lookup.
+func (s *startup) up(ready, live readiness, find contactFinder) {
 	s.find.Store(&find)
+	s.live.Store(&live)
 	s.ready.Store(&ready)
+}
+
+// liveness is nil (alive) while starting: waiting for a dependency is not a stall.
+func (s *startup) liveness(ctx context.Context) error {
+	if l := s.live.Load(); l != nil {
+		return (*l)(ctx)
+	}
+	return nil
 }
 
 func (s *startup) readiness(ctx context.Context) error {

@@ -7,10 +7,13 @@ package deadletter
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/internal/kafkalog"
 )
 
 // Header names of contract section 2.
@@ -58,6 +61,13 @@ func New(brokers []string, topic string, transport kafka.RoundTripper) (*Writer,
 	}
 	// Kafka's default message.max.bytes is 1 MiB, for a whole request.
 	return &Writer{w: writer(1_000_000, 100), large: writer(maxLargeBytes, 1)}, nil
+}
+
+// Log sends kafka-go's messages about the dead-letter producers to log (errors at warn).
+func (w *Writer) Log(log *slog.Logger) *Writer {
+	kafkalog.Writer(w.w, log, "dead-letters")
+	kafkalog.Writer(w.large, log, "dead-letters")
+	return w
 }
 
 // Write produces every letter and returns when all are acknowledged.

@@ -59,7 +59,7 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 			return err
 		}
 		for _, r := range rejected {
-			ownerOf(batch, r.Row).Reject("sink", fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
+			ownerOf(batch, r.Row).Reject("sink", pipeline.ReasonRowRejected, fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
 		}
 	}
 	letters := lettersOf(batch)

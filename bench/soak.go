@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/wapipe/wapipe/gen"
+	"github.com/wapipe/wapipe/internal/tcpproxy"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
 
@@ -148,11 +149,11 @@ func soak(ctx context.Context, c config, s soakConfig) (soakResult, error) {
 		return r, fmt.Errorf("%d distinct poison bodies, the generator expects %d dead letters", len(pre.poison), pre.exp.DeadLetters)
 	}
 
-	proxy, err := startProxy(c.clickhouse)
+	proxy, err := tcpproxy.Start(c.clickhouse)
 	if err != nil {
 		return r, err
 	}
-	defer proxy.close()
+	defer proxy.Close()
 	root, err := os.MkdirTemp("", "wapipe-soak")
 	if err != nil {
 		return r, err
@@ -163,7 +164,7 @@ func soak(ctx context.Context, c config, s soakConfig) (soakResult, error) {
 		defer os.RemoveAll(root)
 	}
 	wc := c
-	wc.clickhouse = proxy.addr
+	wc.clickhouse = proxy.Addr()
 	g := &soakGroup{c: wc, brokers: brokers, root: root}
 	defer g.stopAll()
 	for range s.workers {
@@ -171,7 +172,7 @@ func soak(ctx context.Context, c config, s soakConfig) (soakResult, error) {
 			return r, err
 		}
 	}
-	fmt.Printf("%d workers started, ClickHouse through the proxy %s -> %s\n", s.workers, proxy.addr, c.clickhouse)
+	fmt.Printf("%d workers started, ClickHouse through the proxy %s -> %s\n", s.workers, proxy.Addr(), c.clickhouse)
 
 	rng := rand.New(rand.NewPCG(uint64(c.seed), 21))
 	if err := drive(ctx, c, s, g, proxy, pre, rng, &r); err != nil {
@@ -233,7 +234,7 @@ func finalDoubles(ctx context.Context, ch *clickhouse.Client) (map[string]int64,
 
 // drive runs the group until every offset is committed, firing the faults as the committed
 // share of the input passes each one.
-func drive(ctx context.Context, c config, s soakConfig, g *soakGroup, proxy *chProxy, pre preloaded, rng *rand.Rand, r *soakResult) error {
+func drive(ctx context.Context, c config, s soakConfig, g *soakGroup, proxy *tcpproxy.Proxy, pre preloaded, rng *rand.Rand, r *soakResult) error {
 	admin, err := kgo.NewClient(kgo.SeedBrokers(g.brokers))
 	if err != nil {
 		return err
@@ -264,7 +265,7 @@ func drive(ctx context.Context, c config, s soakConfig, g *soakGroup, proxy *chP
 		case <-tick.C:
 		}
 		if !outageEnd.IsZero() && time.Now().After(outageEnd) {
-			if err := proxy.restore(); err != nil {
+			if err := proxy.Restore(); err != nil {
 				return fmt.Errorf("proxy restore: %w", err)
 			}
 			outageEnd = time.Time{}
@@ -324,10 +325,10 @@ func describe(f fault, s soakConfig) string {
 }
 
 // fire carries out one fault.
-func fire(f fault, g *soakGroup, proxy *chProxy, s soakConfig, rng *rand.Rand, r *soakResult, outageEnd *time.Time) error {
+func fire(f fault, g *soakGroup, proxy *tcpproxy.Proxy, s soakConfig, rng *rand.Rand, r *soakResult, outageEnd *time.Time) error {
 	switch f.what {
 	case "outage":
-		proxy.cut()
+		proxy.Cut()
 		*outageEnd = time.Now().Add(s.outage)
 	case "add":
 		w, err := g.add()

@@ -57,7 +57,7 @@ func startWorker(c config, brokers, dir, group string, cgroup *memCgroup) (*work
 	}
 	argv := []string{c.binary, "run", "--brokers", brokers, "--clickhouse", c.clickhouse,
 		"--database", c.database, "--group", group, "--state-dir", stateDir, "--listen", addr,
-		"--log-level", "warn", "--max-in-flight-mb", strconv.Itoa(c.maxInFlightMB),
+		"--log-level", "warn", "--pprof", "--max-in-flight-mb", strconv.Itoa(c.maxInFlightMB), // --pprof: the profiles it fetches
 		"--batch-rows", strconv.Itoa(c.batchRows), "--batch-age", c.batchAge.String()}
 	if c.memoryLimitMB > 0 {
 		argv = append(argv, "--memory-limit-mb", strconv.Itoa(c.memoryLimitMB))

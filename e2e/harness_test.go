@@ -19,6 +19,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 const (
@@ -61,6 +62,7 @@ type env struct {
 	chAddr   string
 	database string
 	conn     driver.Conn
+	cluster  *kfake.Cluster // the in-process broker, for tests that make it fail
 }
 
 func newEnv(t *testing.T, partitions int) *env {

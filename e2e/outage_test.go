@@ -137,5 +137,13 @@ func TestDeadLettersCarryReasonsAndValidSiblingsGoOn(t *testing.T) {
 	if !w.alive() {
 		t.Fatal("worker died on bad input")
 	}
+	for _, reason := range []string{"not_json", "not_whatsapp", "invalid_event"} {
+		if n := w.metricSum("wapipe_dead_letters_total", `stage="decode"`, `reason="`+reason+`"`); n != 1 {
+			t.Errorf("wapipe_dead_letters_total{stage=decode,reason=%s} = %v, want 1", reason, n)
+		}
+	}
+	if logged := w.logGrep(`"msg":"dead letter"`); len(logged) != 3 || strings.Contains(strings.Join(logged, ""), "this is not json") {
+		t.Errorf("want 3 dead letters logged at warn without their bodies, got:\n%s", strings.Join(logged, "\n"))
+	}
 	w.stop(t)
 }

@@ -37,7 +37,7 @@ func newEnvWith(t *testing.T, partitions int, opts ...kfake.Opt) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Close)
-	e := &env{t: t, brokers: cluster.ListenAddrs()[0], chAddr: os.Getenv("WAPIPE_TEST_CLICKHOUSE"),
+	e := &env{t: t, brokers: cluster.ListenAddrs()[0], chAddr: os.Getenv("WAPIPE_TEST_CLICKHOUSE"), cluster: cluster,
 		database: fmt.Sprintf("wapipe_e2e_%d", rand.Int63())}
 	e.conn = e.connect()
 	t.Cleanup(func() {

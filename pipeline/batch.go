@@ -92,13 +92,14 @@ func (r *Runner) flushLoop(ctx context.Context, in <-chan []*Unit) error {
 		for _, u := range batch {
 			rows += len(u.Rows)
 			if u.DeadLetter != nil {
-				r.metrics.DeadLetter.Inc()
+				r.deadLettered(u)
 			}
 			if u.Rec.Replica {
 				replicated++
 			}
 			r.src.done(u.Rec)
 		}
+		r.progress.touch()
 		r.metrics.Written.Add(float64(len(batch) - replicated))
 		r.metrics.Replicated.Add(float64(replicated))
 		r.metrics.BatchUnits.Observe(float64(len(batch)))

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // Config tunes the pipeline. Zero values take the defaults of WithDefaults.
@@ -33,50 +35,74 @@ type Config struct {
 	BatchBytes     int           // or this many body bytes,
 	BatchAge       time.Duration // or is this old
 	CommitInterval time.Duration
+	// LagInterval is how often the end offsets of the owned partitions are asked for, to
+	// measure wapipe_consumer_lag (and whether the brokers answer).
+	LagInterval time.Duration
 
 	// Replica, when set, is read whole by this worker besides its share of Topic.
 	Replica *ReplicaConfig
 
+	// Dialer (consumer group, readers) and Transport (the replica's admin requests) carry the
+	// TLS and SASL settings; nil: kafka-go's defaults, plaintext.
+	Dialer    *kafka.Dialer
+	Transport kafka.RoundTripper
+	// Health, when set, learns that Kafka (the consumer group) or the identity topic is down
+	// and why, for /readyz: a refused login or a TLS failure is named as such (connect.Explain).
+	Health *health.Deps
+
 	Logger *slog.Logger
 }
 
-// WithDefaults fills zero fields and checks the rest.
+// Defaults are the values WithDefaults gives the fields left zero, written once: the
+// worker's flags show them as their defaults.
+var Defaults = Config{
+	StartOffset:      kafka.FirstOffset,
+	SessionTimeout:   10 * time.Second,
+	RebalanceTimeout: 30 * time.Second,
+	DrainTimeout:     10 * time.Second,
+	ShutdownTimeout:  30 * time.Second,
+	FetchMaxBytes:    2 << 20, // per partition reader: its buffer is live memory; larger messages still pass
+	FetchMaxWait:     250 * time.Millisecond,
+	MaxInFlightBytes: 32 << 20,
+	DecodeWorkers:    2,
+	BatchRows:        25_000,
+	BatchBytes:       32 << 20,
+	BatchAge:         time.Second,
+	CommitInterval:   time.Second,
+	LagInterval:      2 * time.Second,
+}
+
+// WithDefaults fills zero fields from Defaults and checks the rest.
 func (c Config) WithDefaults() (Config, error) {
 	if len(c.Brokers) == 0 || c.Topic == "" || c.Group == "" {
 		return c, errors.New("pipeline: brokers, topic and group are required")
 	}
+	d := Defaults
 	if c.StartOffset == 0 {
-		c.StartOffset = kafka.FirstOffset
+		c.StartOffset = d.StartOffset
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&c.SessionTimeout, 10*time.Second)
-	def(&c.RebalanceTimeout, 30*time.Second)
-	def(&c.DrainTimeout, 10*time.Second)
-	def(&c.ShutdownTimeout, 30*time.Second)
-	def(&c.FetchMaxWait, 250*time.Millisecond)
-	def(&c.BatchAge, time.Second)
-	def(&c.CommitInterval, time.Second)
-	if c.FetchMaxBytes <= 0 {
-		c.FetchMaxBytes = 2 << 20 // per partition reader: its buffer is live memory; larger messages still pass
-	}
-	if c.MaxInFlightBytes <= 0 {
-		c.MaxInFlightBytes = 32 << 20
-	}
-	if c.DecodeWorkers <= 0 {
-		c.DecodeWorkers = 2
-	}
-	if c.BatchRows <= 0 {
-		c.BatchRows = 25_000
-	}
-	if c.BatchBytes <= 0 {
-		c.BatchBytes = 32 << 20
-	}
+	orDefault(&c.SessionTimeout, d.SessionTimeout)
+	orDefault(&c.RebalanceTimeout, d.RebalanceTimeout)
+	orDefault(&c.DrainTimeout, d.DrainTimeout)
+	orDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
+	orDefault(&c.FetchMaxWait, d.FetchMaxWait)
+	orDefault(&c.BatchAge, d.BatchAge)
+	orDefault(&c.CommitInterval, d.CommitInterval)
+	orDefault(&c.LagInterval, d.LagInterval)
+	orDefault(&c.FetchMaxBytes, d.FetchMaxBytes)
+	orDefault(&c.MaxInFlightBytes, d.MaxInFlightBytes)
+	orDefault(&c.DecodeWorkers, d.DecodeWorkers)
+	orDefault(&c.BatchRows, d.BatchRows)
+	orDefault(&c.BatchBytes, d.BatchBytes)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c, nil
+}
+
+// orDefault sets *v to def when *v is zero or negative.
+func orDefault[T time.Duration | int | int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"sync"
+
+	"github.com/segmentio/kafka-go"
 )
 
 // lease is one partition as owned by one generation of the consumer group. It tracks the
@@ -12,6 +14,7 @@ type lease struct {
 	topic     string
 	partition int
 	gen       committer // the group generation, or the replica's offset store
+	start     int64     // the offset the partition was assigned at (kafka.FirstOffset/LastOffset: none committed)
 
 	mu        sync.Mutex
 	queue     []int64        // fetched offsets not yet contiguous-done, in fetch order
@@ -24,7 +27,7 @@ type lease struct {
 }
 
 func newLease(topic string, partition int, gen committer, start int64) *lease {
-	return &lease{topic: topic, partition: partition, gen: gen, done: map[int64]bool{},
+	return &lease{topic: topic, partition: partition, gen: gen, start: start, done: map[int64]bool{},
 		next: start, committed: -1, drained: make(chan struct{})}
 }
 
@@ -75,6 +78,23 @@ func (l *lease) commitPoint() (int64, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.next, !l.revoked && l.next > l.committed
+}
+
+// committedFrom is the partition's committed offset as the group sees it: the last this
+// lease committed, else the one it was assigned at; a partition the group never committed
+// counts from where a new group starts (first or last, given as the partition's bounds).
+func (l *lease) committedFrom(first, last int64) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.committed >= 0:
+		return l.committed
+	case l.start >= 0:
+		return l.start
+	case l.start == kafka.LastOffset:
+		return last
+	}
+	return first
 }
 
 func (l *lease) markCommitted(offset int64) {

@@ -49,13 +49,15 @@ type Unit struct {
 // DeadLetter is why a record goes to the dead-letter topic and which stage said so.
 type DeadLetter struct {
 	Stage  string
-	Reason string
+	Why    Reason // bounded: the metric's label
+	Reason string // free text naming what is wrong: the x-wapipe-error header
 }
 
-// Reject marks the unit for the dead-letter topic. A second rejection adds its reason.
-func (u *Unit) Reject(stage, reason string) {
+// Reject marks the unit for the dead-letter topic, why being the bounded kind and reason
+// the text. A second rejection adds its text; the first one's kind stays.
+func (u *Unit) Reject(stage string, why Reason, reason string) {
 	if u.DeadLetter == nil {
-		u.DeadLetter = &DeadLetter{Stage: stage, Reason: reason}
+		u.DeadLetter = &DeadLetter{Stage: stage, Why: bounded(why), Reason: reason}
 		return
 	}
 	u.DeadLetter.Reason += "; " + reason

@@ -9,6 +9,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/sourcegraph/conc"
+
+	"github.com/wapipe/wapipe/internal/connect"
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // ReplicaConfig names a topic that every worker reads whole, outside the consumer group:
@@ -125,24 +128,23 @@ func (rp *replica) discover(ctx context.Context) (starts, ends map[int]int64, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("replica %s: load offsets: %w", rp.cfg.Topic, err)
 	}
-	client := &kafka.Client{Addr: kafka.TCP(rp.src.cfg.Brokers...), Timeout: 10 * time.Second}
-	for {
-		starts, ends, err = rp.offsets(ctx, client)
-		if err == nil {
-			for p, first := range starts {
-				if s, ok := saved[p]; ok && s > first {
-					starts[p] = min(s, ends[p])
-				}
-			}
-			return starts, ends, nil
+	client := &kafka.Client{Addr: kafka.TCP(rp.src.cfg.Brokers...), Timeout: 10 * time.Second, Transport: rp.src.cfg.Transport}
+	err = rp.src.retrier(health.IdentityTopic).Do(ctx, "read the offsets of "+rp.cfg.Topic, func() (err error) {
+		if starts, ends, err = rp.offsets(ctx, client); err != nil {
+			rp.src.metrics.Errors.WithLabelValues("replica").Inc()
+			err = connect.DiagnoseKafka(ctx, rp.src.cfg.Dialer, rp.src.cfg.Brokers, err) // a refused login, not "unexpected EOF"
 		}
-		rp.src.metrics.Errors.WithLabelValues("replica").Inc()
-		rp.src.log.Warn("replica topic not readable yet; retrying", "topic", rp.cfg.Topic, "err", err)
-		sleep(ctx, time.Second)
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+		return err
+	})
+	if err != nil {
+		return nil, nil, err // ctx ended
+	}
+	for p, first := range starts {
+		if s, ok := saved[p]; ok && s > first {
+			starts[p] = min(s, ends[p])
 		}
 	}
+	return starts, ends, nil
 }
 
 func (rp *replica) offsets(ctx context.Context, client *kafka.Client) (starts, ends map[int]int64, err error) {

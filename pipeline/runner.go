@@ -45,14 +45,15 @@ type AfterDurable func(ctx context.Context, batch []*Unit) error
 
 // Runner wires the source, the stages and the sink.
 type Runner struct {
-	cfg     Config
-	stages  Stages
-	sink    Sink
-	after   AfterDurable
-	metrics *Metrics
-	src     *source
-	replica *replica // nil without Config.Replica
-	running atomic.Bool
+	cfg      Config
+	stages   Stages
+	sink     Sink
+	after    AfterDurable
+	metrics  *Metrics
+	src      *source
+	replica  *replica // nil without Config.Replica
+	running  atomic.Bool
+	progress progress
 }
 
 // New checks the configuration and builds a runner; Run starts it.
@@ -106,6 +107,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}()
 
+	r.progress.touch()
 	r.running.Store(true)
 	defer r.running.Store(false)
 	p := pool.New().WithErrors().WithContext(workCtx).WithCancelOnError().WithFirstError()
@@ -131,6 +133,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	})
 	p.Go(func(wctx context.Context) error {
 		r.commitLoop(wctx, flushed)
+		return nil
+	})
+	p.Go(func(context.Context) error {
+		r.lagLoop(fetchCtx) // measures while fetching; a drain is not lag
 		return nil
 	})
 	err := p.Wait()
@@ -188,7 +194,7 @@ func (r *Runner) decodeLoop(ctx context.Context, in <-chan *Record, out chan<- *
 // guard turns a panic inside a stage into a dead letter for that one record.
 func guard(stage string, u *Unit, f func()) {
 	if rec := panics.Try(f); rec != nil {
-		u.Reject(stage, fmt.Sprintf("panic: %v", rec.Value))
+		u.Reject(stage, ReasonPanic, fmt.Sprintf("panic: %v", rec.Value))
 	}
 }
 

@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,16 +105,17 @@ func TestSinkErrorStopsWithoutCommitting(t *testing.T) {
 }
 
 // Rejected units (dead letters) are durable like any other: they reach AfterDurable with
-// DeadLetter set and their offsets are committed.
+// DeadLetter set and their offsets are committed. Each is counted by stage and bounded
+// reason, and logged at warn with its source, stage and reason, never its body.
 func TestRejectedUnitsAreDurableAndCommitted(t *testing.T) {
 	const parts, n = 2, 30
 	tc := newTestCluster(t, parts)
 	tc.fill(n, 10, func(p, i int) string {
 		switch i % 3 {
 		case 0:
-			return "bad"
+			return "bad-BODY-SECRET"
 		case 1:
-			return "panic"
+			return "panic-BODY-SECRET"
 		}
 		return "ok"
 	})
@@ -119,7 +123,8 @@ func TestRejectedUnitsAreDurableAndCommitted(t *testing.T) {
 	st := Stages{
 		Decode: func(u *Unit) {
 			if strings.HasPrefix(string(u.Rec.Value), "bad") {
-				u.Reject("decode", "not json")
+				u.Reject("decode", ReasonNotJSON, "not json")
+				u.Reject("decode", Reason("free text, not a reason"), "and something else")
 			}
 		},
 		Process: func(_ context.Context, u *Unit) error {
@@ -129,7 +134,10 @@ func TestRejectedUnitsAreDurableAndCommitted(t *testing.T) {
 			return nil
 		},
 	}
-	run := start(t, tc.config("g"), st, okSink(), d.after)
+	var logs lockedBuffer
+	cfg := tc.config("g")
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	run := start(t, cfg, st, okSink(), d.after)
 	tc.waitCommitted("g", n, 8*time.Second)
 	if err := run.stop(t); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -153,4 +161,52 @@ func TestRejectedUnitsAreDurableAndCommitted(t *testing.T) {
 	if got := value(run.m.DeadLetter); got != 2*parts*n/3 {
 		t.Errorf("dead letter metric %v, want %d", got, 2*parts*n/3)
 	}
+	for _, c := range []struct{ stage, reason string }{{"decode", "not_json"}, {"process", "panic"}} {
+		if got := value(run.m.DeadLetters.WithLabelValues(c.stage, c.reason)); got != parts*n/3 {
+			t.Errorf("wapipe_dead_letters_total{%s,%s} = %v, want %d", c.stage, c.reason, got, parts*n/3)
+		}
+	}
+	if got := value(run.m.DeadLetters.WithLabelValues("decode", "other")); got != 0 {
+		t.Errorf("a second rejection's free text became a reason label (%v)", got)
+	}
+	text := logs.String()
+	if got := strings.Count(text, `"msg":"dead letter"`); got != 2*parts*n/3 {
+		t.Errorf("%d dead letters logged, want %d", got, 2*parts*n/3)
+	}
+	if !strings.Contains(text, `"level":"WARN","msg":"dead letter","source":"in/0/0","stage":"decode","reason":"not_json"`) {
+		t.Errorf("the dead letter of in/0/0 is not logged at warn with source, stage and reason:\n%.600s", text)
+	}
+	if strings.Contains(text, "BODY-SECRET") {
+		t.Error("a body was logged")
+	}
+}
+
+// lockedBuffer is a log destination the runner's goroutines share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func newJSONLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+// contains says whether s holds every one of subs.
+func contains(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }

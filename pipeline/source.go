@@ -10,6 +10,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/wapipe/wapipe/internal/health"
+	"github.com/wapipe/wapipe/internal/kafkalog"
 )
 
 // committer stores a partition's committable offset: a group generation commits it to
@@ -56,7 +59,8 @@ func (s *source) run(ctx context.Context) error {
 		StartOffset: s.cfg.StartOffset, SessionTimeout: s.cfg.SessionTimeout,
 		RebalanceTimeout: s.cfg.RebalanceTimeout, HeartbeatInterval: s.cfg.SessionTimeout / 10,
 		WatchPartitionChanges: true, PartitionWatchInterval: 5 * time.Second,
-		JoinGroupBackoff: time.Second, Timeout: 10 * time.Second,
+		JoinGroupBackoff: time.Second, Timeout: 10 * time.Second, Dialer: s.cfg.Dialer,
+		Logger: kafkalog.Debug(s.log, "group"), ErrorLogger: kafkalog.Errors(s.log, "group"),
 	})
 	if err != nil {
 		return err
@@ -64,13 +68,15 @@ func (s *source) run(ctx context.Context) error {
 	defer group.Close() // leaves the group
 	for {
 		kgen, err := group.Next(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			s.metrics.Errors.WithLabelValues("group").Inc()
-			s.log.Warn("consumer group", "err", err)
-			continue
+			err = s.retryAfter(ctx, health.Kafka, "join the consumer group", err, func() (err error) {
+				kgen, err = group.Next(ctx)
+				return err
+			})
+		}
+		if ctx.Err() != nil || err != nil {
+			return nil
 		}
 		gen := &generation{gen: kgen}
 		s.metrics.Generation.Set(float64(kgen.ID))
@@ -98,7 +104,8 @@ func (s *source) fetch(ctx context.Context, gen *generation, pa kafka.PartitionA
 func (s *source) read(ctx context.Context, l *lease, replica bool) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: s.cfg.Brokers, Topic: l.topic, Partition: l.partition,
-		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait,
+		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait, Dialer: s.cfg.Dialer,
+		Logger: kafkalog.Debug(s.log, "reader"), ErrorLogger: kafkalog.Errors(s.log, "reader"),
 	})
 	defer r.Close()
 	start, _ := l.commitPoint()
@@ -106,7 +113,10 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 		s.log.Error("set offset", "topic", l.topic, "partition", l.partition, "offset", start, "err", err)
 		return
 	}
-	part := strconv.Itoa(l.partition)
+	dependency, expect := health.Kafka, start // expect: the next offset; < 0 until the first
+	if replica {
+		dependency = health.IdentityTopic
+	}
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
@@ -114,24 +124,31 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 				return
 			}
 			s.metrics.Errors.WithLabelValues("fetch").Inc()
-			s.log.Warn("fetch", "topic", l.topic, "partition", l.partition, "err", err)
-			sleep(ctx, time.Second)
-			continue
+			what := "fetch " + l.topic + "/" + strconv.Itoa(l.partition)
+			if s.retryAfter(ctx, dependency, what, err, func() (err error) {
+				m, err = r.FetchMessage(ctx)
+				return err
+			}) != nil {
+				return // ctx ended
+			}
 		}
+		if !replica && expect >= 0 && m.Offset > expect {
+			s.skipped(l, expect, m.Offset)
+		}
+		expect = m.Offset + 1
 		if err := s.budget.Acquire(ctx, s.weigh(len(m.Value))); err != nil {
 			return
 		}
 		l.fetched(m.Offset)
+		s.metrics.InFlight.Inc()
 		rec := &Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key,
 			Value: m.Value, Headers: m.Headers, Time: m.Time, Replica: replica, lease: l}
 		s.metrics.Consumed.Inc()
-		if !replica {
-			s.metrics.Lag.WithLabelValues(part).Set(float64(m.HighWaterMark - m.Offset - 1))
-		}
 		select {
 		case s.out <- rec:
 		case <-ctx.Done():
 			l.unfetch(m.Offset) // never entered the pipeline; the next owner re-reads it
+			s.metrics.InFlight.Dec()
 			s.budget.Release(s.weigh(len(m.Value)))
 			return
 		}
@@ -155,6 +172,7 @@ func (s *source) handOver(l *lease) {
 // done acknowledges a record made durable by the sink.
 func (s *source) done(rec *Record) {
 	rec.lease.ack(rec.Offset)
+	s.metrics.InFlight.Dec()
 	s.budget.Release(s.weigh(len(rec.Value)))
 }
 
@@ -176,6 +194,9 @@ func (s *source) track(l *lease, add bool) {
 		s.leases[l] = struct{}{}
 	} else {
 		delete(s.leases, l)
+		if l.topic == s.cfg.Topic {
+			s.metrics.Lag.DeleteLabelValues(strconv.Itoa(l.partition)) // another worker owns it now
+		}
 	}
 	s.metrics.Partitions.Set(float64(len(s.leases)))
 	s.mu.Unlock()

@@ -113,7 +113,8 @@ write_config() {
 		</yandex>
 	EOF
 	# 18.16 refuses to start without profiles, quotas and users; the default user has no password and may
-	# connect from loopback only.
+	# connect from loopback only. wapipe_password_user has a password, for the tests of --clickhouse-username
+	# and --clickhouse-password (a known test password: this server listens on loopback only).
 	cat >"$CH_DIR/users.xml" <<-'EOF'
 		<?xml version="1.0"?>
 		<yandex>
@@ -125,6 +126,12 @@ write_config() {
 		            <profile>default</profile>
 		            <quota>default</quota>
 		        </default>
+		        <wapipe_password_user>
+		            <password>wapipe-test-password</password>
+		            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+		            <profile>default</profile>
+		            <quota>default</quota>
+		        </wapipe_password_user>
 		    </users>
 		    <quotas><default><interval>
 		        <duration>3600</duration><queries>0</queries><errors>0</errors>

@@ -56,7 +56,7 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rejected {
-			u.Reject("sink", "chat_report rejected a row")
+			u.Reject("sink", pipeline.ReasonRowRejected, "chat_report rejected a row")
 		}
 		if err := done(ctx, []*pipeline.Unit{u}); err != nil {
 			t.Fatal(err)

@@ -15,8 +15,9 @@ import (
 const maxBrokerMessageBytes = 8 << 20
 
 // startBroker starts kfake, the in-memory Kafka broker that speaks the real protocol, on
-// addr with the topics created. It is what the demo and tests use instead of a cluster.
-func startBroker(addr string, partitions int, dataDir string, topics ...string) (*kfake.Cluster, error) {
+// addr with the topics created, and the security options of extra (brokerSecurity). It is
+// what the demo and tests use instead of a cluster.
+func startBroker(addr string, partitions int, dataDir string, extra []kfake.Opt, topics ...string) (*kfake.Cluster, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("broker address %q: %w", addr, err)
@@ -38,7 +39,7 @@ func startBroker(addr string, partitions int, dataDir string, topics ...string) 
 	if dataDir != "" {
 		opts = append(opts, kfake.DataDir(dataDir))
 	}
-	return kfake.NewCluster(opts...)
+	return kfake.NewCluster(append(opts, extra...)...)
 }
 
 func brokerCmd(ctx context.Context, args []string) error {
@@ -49,16 +50,22 @@ func brokerCmd(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:9092", "address to listen on (port 0 picks a free one)")
 	partitions := fs.Int("partitions", 6, "partitions of the input and dead-letter topics")
 	dataDir := fs.String("data-dir", "", "keep the broker's data in this directory across restarts (default: memory only)")
+	var sec brokerSecurityFlags
+	sec.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cluster, err := startBroker(*addr, *partitions, *dataDir, c.topic, c.dlqTopic)
+	extra, secured, err := sec.options()
+	if err != nil {
+		return exitError{2, err}
+	}
+	cluster, err := startBroker(*addr, *partitions, *dataDir, extra, c.topic, c.dlqTopic)
 	if err != nil {
 		return err
 	}
 	defer cluster.Close()
-	fmt.Printf("wapipe broker: listening on %s (topics %s, %s; %d partitions)\n",
-		cluster.ListenAddrs()[0], c.topic, c.dlqTopic, *partitions)
+	fmt.Printf("wapipe broker: listening on %s (%s; topics %s, %s; %d partitions)\n",
+		cluster.ListenAddrs()[0], secured, c.topic, c.dlqTopic, *partitions)
 	<-ctx.Done()
 	return nil
 }

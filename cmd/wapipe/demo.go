@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, d demoConfig) error {
 	}
 	defer ch.Close()
 
-	cluster, err := startBroker("127.0.0.1:0", d.partitions, "", "whatsapp.webhooks", "whatsapp.webhooks.dlq")
+	cluster, err := startBroker("127.0.0.1:0", d.partitions, "", nil, "whatsapp.webhooks", "whatsapp.webhooks.dlq")
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func demoOwns(ctx context.Context, ch *clickhouse.Client, database string) error
 }
 
 func produceGenerated(ctx context.Context, brokers string, g *gen.Generator) error {
-	w := newProducer([]string{brokers}, "whatsapp.webhooks")
+	w := newProducer([]string{brokers}, "whatsapp.webhooks", nil)
 	defer w.Close()
 	batch := make([]kafka.Message, 0, 5000)
 	for {

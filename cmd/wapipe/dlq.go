@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/deadletter"
 )
 
@@ -50,8 +51,9 @@ type kafkaLink struct {
 	client    *kafka.Client
 }
 
-func newKafkaLink(brokers []string) *kafkaLink {
-	t := &kafka.Transport{DialTimeout: 10 * time.Second}
+// newKafkaLink reaches brokers through sec's transport (TLS and SASL).
+func newKafkaLink(brokers []string, sec *connect.KafkaLink) *kafkaLink {
+	t := sec.Transport
 	addr := kafka.TCP(brokers...)
 	return &kafkaLink{addr: addr, transport: t, client: &kafka.Client{Addr: addr, Transport: t, Timeout: 30 * time.Second}}
 }

@@ -36,7 +36,11 @@ func dlqListCmd(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return exitError{2, fmt.Errorf("stray arguments %q", fs.Args())}
 	}
-	k := newKafkaLink(split(c.brokers))
+	sec, err := c.kafkaLink(newLogger("warn"))
+	if err != nil {
+		return exitError{2, err}
+	}
+	k := newKafkaLink(split(c.brokers), sec)
 	defer k.close()
 	n, err := listLetters(ctx, k, c.dlqTopic, o, os.Stdout)
 	if errors.Is(err, errNoTopic) {
@@ -44,7 +48,7 @@ func dlqListCmd(ctx context.Context, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return err
+		return sec.Diagnose(ctx, split(c.brokers), err)
 	}
 	fmt.Fprintf(os.Stderr, "%d dead letter(s) in %s\n", n, c.dlqTopic)
 	return nil

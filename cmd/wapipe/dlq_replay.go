@@ -45,7 +45,11 @@ func dlqReplayCmd(ctx context.Context, args []string) error {
 		}
 		o.match = re
 	}
-	k := newKafkaLink(split(c.brokers))
+	sec, err := c.kafkaLink(newLogger("warn"))
+	if err != nil {
+		return exitError{2, err}
+	}
+	k := newKafkaLink(split(c.brokers), sec)
 	defer k.close()
 	res, err := replay(ctx, k, c.dlqTopic, c.topic, o)
 	if errors.Is(err, errNoTopic) {
@@ -53,7 +57,7 @@ func dlqReplayCmd(ctx context.Context, args []string) error {
 		err = nil
 	}
 	fmt.Println(res.summary(c.topic, o.dryRun))
-	return err
+	return sec.Diagnose(ctx, split(c.brokers), err)
 }
 
 // replayResult counts what a replay did with the letters --match selected.

@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/deadletter"
 )
 
@@ -31,7 +32,7 @@ func dlqWorld(t *testing.T) (*kafkaLink, context.Context) {
 	t.Cleanup(cluster.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	k := newKafkaLink(cluster.ListenAddrs())
+	k := newKafkaLink(cluster.ListenAddrs(), &connect.KafkaLink{Transport: &kafka.Transport{}})
 	t.Cleanup(k.close)
 	return k, ctx
 }
@@ -39,7 +40,7 @@ func dlqWorld(t *testing.T) (*kafkaLink, context.Context) {
 // deadLetter writes letters as the worker does.
 func deadLetter(t *testing.T, ctx context.Context, k *kafkaLink, letters ...deadletter.Letter) {
 	t.Helper()
-	w, err := deadletter.New([]string{k.addr.String()}, testDLQ)
+	w, err := deadletter.New([]string{k.addr.String()}, testDLQ, k.transport)
 	if err != nil {
 		t.Fatal(err)
 	}

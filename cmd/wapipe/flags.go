@@ -3,9 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/wapipe/wapipe/internal/connect"
+	"github.com/wapipe/wapipe/sinks/clickhouse"
+	"github.com/wapipe/wapipe/stages/report"
 )
 
 // common are the flags of contract section 1, shared by the commands that need them.
@@ -17,6 +22,12 @@ type common struct {
 	startOffset                     string
 	tenantMap                       string
 	logLevel                        string
+
+	apiToken, apiTokenFile string // the worker's API token (run), or the one to send it (lookup --worker)
+	pprof                  bool
+
+	kafkaSecurity      connect.Kafka      // registered with --brokers: every command that dials Kafka
+	clickhouseSecurity connect.ClickHouse // registered with --clickhouse
 }
 
 func (c *common) kafkaFlags(fs *flag.FlagSet) {
@@ -29,6 +40,7 @@ func (c *common) kafkaFlags(fs *flag.FlagSet) {
 // produce writes no dead letters.
 func (c *common) brokersFlag(fs *flag.FlagSet) {
 	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:9092", "Kafka bootstrap addresses, comma-separated")
+	c.kafkaSecurity.Register(fs)
 }
 
 func (c *common) topicFlag(fs *flag.FlagSet) {
@@ -42,6 +54,23 @@ func (c *common) dlqTopicFlag(fs *flag.FlagSet) {
 func (c *common) clickhouseFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.clickhouse, "clickhouse", "127.0.0.1:9000", "ClickHouse native-protocol address(es), comma-separated")
 	fs.StringVar(&c.database, "database", "wapipe", "ClickHouse database")
+	c.clickhouseSecurity.Register(fs)
+}
+
+// kafkaLink is the dialer and transport of every Kafka client of the command (contract 7).
+func (c *common) kafkaLink(log *slog.Logger) (*connect.KafkaLink, error) {
+	return c.kafkaSecurity.Link(log)
+}
+
+// clickhouseConfig is the ClickHouse client configuration of --clickhouse, --database and the
+// user and TLS flags: what every command that talks to ClickHouse opens.
+func (c *common) clickhouseConfig(log *slog.Logger) (clickhouse.Config, error) {
+	auth, err := c.clickhouseSecurity.Auth(log)
+	if err != nil {
+		return clickhouse.Config{}, err
+	}
+	return clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database,
+		Username: auth.Username, Password: auth.Password, TLS: auth.TLS}, nil
 }
 
 func (c *common) workerFlags(fs *flag.FlagSet) {
@@ -50,10 +79,12 @@ func (c *common) workerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.group, "group", "wapipe", "consumer group id")
 	fs.StringVar(&c.stateDir, "state-dir", "./data", "the worker's local Badger state")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:9464", "HTTP address for /metrics, /healthz, /readyz and the lookup API")
-	fs.DurationVar(&c.attributionWindow, "attribution-window", 168*time.Hour, "how long after an ad click later traffic is attributed to that ad")
+	fs.DurationVar(&c.attributionWindow, "attribution-window", report.DefaultAttributionWindow, "how long after an ad click later traffic is attributed to that ad")
 	fs.StringVar(&c.startOffset, "start-offset", "earliest", "where a group with no committed offset starts: earliest or latest")
 	fs.StringVar(&c.tenantMap, "tenant-map", "", "file mapping WhatsApp Business Account ids to a tenant (lines: WABA_ID TENANT)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	c.apiFlags(fs, "when set, /v1/ and /debug/pprof/ require 'Authorization: Bearer <token>'; /metrics, /healthz and /readyz stay open")
+	fs.BoolVar(&c.pprof, "pprof", false, "serve /debug/pprof/ on --listen (behind --api-token when set)")
 }
 
 func split(s string) []string {

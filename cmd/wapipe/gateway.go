@@ -66,10 +66,14 @@ func gatewayCmd(ctx context.Context, args []string) error {
 		return exitError{2, errors.New("--brokers: give at least one address")}
 	}
 	log := newLogger(c.logLevel)
+	link, err := c.kafkaLink(log)
+	if err != nil {
+		return exitError{2, err}
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	w := gateway.NewWriter(brokers, c.topic, *maxBody)
+	w := gateway.NewWriter(brokers, c.topic, *maxBody, link.Transport)
 	defer w.Close()
 	g, err := gateway.New(gateway.Config{Secrets: keys, VerifyToken: verifyToken, MaxBodyBytes: *maxBody,
 		Producer: w, Registry: reg, Log: log})
@@ -82,7 +86,8 @@ func gatewayCmd(ctx context.Context, args []string) error {
 	}
 	probeCtx, stopProbe := context.WithCancel(context.Background())
 	defer stopProbe()
-	go g.Probe(probeCtx, gateway.KafkaProbe(brokers, c.topic), 5*time.Second)
+	probe := gateway.KafkaProbe(brokers, c.topic, link.Transport)
+	go g.Probe(probeCtx, func(ctx context.Context) error { return link.Diagnose(ctx, brokers, probe(ctx)) }, 5*time.Second)
 
 	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
@@ -91,7 +96,7 @@ func gatewayCmd(ctx context.Context, args []string) error {
 	if verifyToken == "" {
 		log.Warn("no verify token: Meta's verification handshake will be refused (403)")
 	}
-	log.Info("gateway listening", "addr", ln.Addr().String(), "brokers", c.brokers, "topic", c.topic,
+	log.Info("gateway listening", "addr", ln.Addr().String(), "brokers", c.brokers, "kafka_security", link.Secured, "topic", c.topic,
 		"app_secrets", keys.Len(), "max_body_bytes", *maxBody)
 
 	select {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,25 +16,36 @@ import (
 	"github.com/wapipe/wapipe/internal/health"
 )
 
-// readiness answers /readyz: nil when the worker consumes and ClickHouse answers.
+// readiness answers /readyz (nil when the worker consumes and ClickHouse answers) and
+// /healthz (nil unless the pipeline is stalled).
 type readiness func(ctx context.Context) error
 
 // contactFinder answers GET /v1/contacts and /v1/recipient: today's contact in each tenant
 // that knows the key (one at most when tenant is given), best first; none is a 404.
 type contactFinder func(tenant, keyType, value string) ([]contactJSON, error)
 
-// serveHTTP serves /metrics, /healthz, /readyz, /v1/contacts, /v1/recipient and /debug/pprof/ on addr until ctx ends.
-func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready readiness, find contactFinder, log *slog.Logger) (string, error) {
+// serveHTTP serves /metrics, /healthz, /readyz, /v1/contacts, /v1/recipient and, with --pprof,
+// /debug/pprof/ on addr until ctx ends; access guards /v1/ and /debug/pprof/ (apiAccess).
+func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready, live readiness, find contactFinder, access apiAccess, log *slog.Logger) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	access.local = isLoopback(ln.Addr())
+	if access.token == "" && !access.local {
+		log.Warn("--listen is not a loopback address and there is no --api-token: /v1/ answers 403 (contact data is never served unauthenticated beyond the local host)",
+			"listen", ln.Addr().String())
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	// Profiles of a live worker under real load are what tell where its time goes (go run ./bench
-	// fetches them). They expose no data beyond stack traces; --listen defaults to loopback.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	// fetches them with --pprof).
+	access.servePprof(mux)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := live(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable) // stalled: a restart is the cure
+			return
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +65,25 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	mux.Handle("/v1/", access.guard(v1Handler(find)))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(c)
+	}()
+	return ln.Addr().String(), nil
+}
+
+// v1Handler serves the lookup API: GET /v1/contacts and /v1/recipient.
+func v1Handler(find contactFinder) http.Handler {
+	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/contacts", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		for _, kt := range []string{"bsuid", "username", "phone", "parent_bsuid", keyContactID} {
@@ -77,23 +106,7 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, ready
 		http.Error(w, "give one of bsuid, username, phone, contact_id (and optionally tenant)", http.StatusBadRequest)
 	})
 	mux.HandleFunc("/v1/recipient", recipientHandler(find))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(c)
-	}()
-	return ln.Addr().String(), nil
+	return mux
 }
 
 // recipientHandler answers GET /v1/recipient?tenant=T&(bsuid=|username=|phone=|contact_id=)&purpose=P

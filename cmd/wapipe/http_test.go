@@ -25,9 +25,10 @@ func TestReadyzNamesWhatIsDown(t *testing.T) {
 		}
 		return why
 	}
+	alive := func(context.Context) error { return nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr, err := serveHTTP(ctx, "127.0.0.1:0", prometheus.NewRegistry(), ready, nil, slog.New(slog.DiscardHandler))
+	addr, err := serveHTTP(ctx, "127.0.0.1:0", prometheus.NewRegistry(), ready, alive, nil, apiAccess{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

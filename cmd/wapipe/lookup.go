@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
 
@@ -26,6 +27,7 @@ func lookupCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("lookup", flag.ContinueOnError)
 	var c common
 	c.clickhouseFlags(fs)
+	c.apiFlags(fs, "with --worker: the worker's --api-token, sent as 'Authorization: Bearer <token>'")
 	keys := map[string]*string{
 		"bsuid":      fs.String("bsuid", "", "find the contact of this BSUID (or parent BSUID)"),
 		"username":   fs.String("username", "", "find the contact of this username (case-insensitive, with its @)"),
@@ -87,7 +89,7 @@ func lookupContact(ctx context.Context, c common, worker, tenant, keyType, value
 	var contact *contactJSON
 	if worker != "" {
 		var err error
-		if contact, err = lookupWorker(ctx, worker, tenant, keyType, value); err != nil {
+		if contact, err = lookupWorker(ctx, workerAPI{worker, c.apiToken, c.apiTokenFile}, tenant, keyType, value); err != nil {
 			return nil, err
 		}
 	} else {
@@ -112,15 +114,20 @@ func lookupContact(ctx context.Context, c common, worker, tenant, keyType, value
 
 // lookupClickHouseAddr is lookupClickHouse on a connection of its own.
 func lookupClickHouseAddr(ctx context.Context, c common, tenant, keyType, value string) (*identity.Contact, []string, error) {
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database})
+	cfg, err := c.clickhouseConfig(newLogger("warn"))
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := clickhouse.Open(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer ch.Close()
-	return lookupClickHouse(ctx, ch, tenant, keyType, value)
+	found, others, err := lookupClickHouse(ctx, ch, tenant, keyType, value)
+	return found, others, connect.Explain("clickhouse", err)
 }
 
-func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*contactJSON, error) {
+func lookupWorker(ctx context.Context, base workerAPI, tenant, keyType, value string) (*contactJSON, error) {
 	q := url.Values{keyType: {value}}
 	if tenant != "" {
 		q.Set("tenant", tenant)
@@ -144,15 +151,26 @@ func lookupWorker(ctx context.Context, base, tenant, keyType, value string) (*co
 
 // askWorker GETs path?q from a worker's --listen address (given with or without http://)
 // and returns the status and up to 1 MB of the body.
-func askWorker(ctx context.Context, base, path string, q url.Values) (int, []byte, error) {
+// workerAPI is a running worker's --listen URL and the --api-token it requires (flag or file).
+type workerAPI struct{ url, token, tokenFile string }
+
+func askWorker(ctx context.Context, api workerAPI, path string, q url.Values) (int, []byte, error) {
+	base := api.url
 	if !strings.Contains(base, "://") {
 		base = "http://" + base // the worker's --listen address as it is given
+	}
+	token, err := connect.ReadSecret(api.token, api.tokenFile, "api-token")
+	if err != nil {
+		return 0, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+path+"?"+q.Encode(), nil)
 	if err != nil {
 		return 0, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -19,7 +19,7 @@ func lookupRecipient(ctx context.Context, c common, worker, tenant, keyType, val
 	var body []byte
 	if worker != "" {
 		var err error
-		if status, body, err = recipientFromWorker(ctx, worker, tenant, keyType, value, purpose); err != nil {
+		if status, body, err = recipientFromWorker(ctx, workerAPI{worker, c.apiToken, c.apiTokenFile}, tenant, keyType, value, purpose); err != nil {
 			return lookupFailed(err)
 		}
 	} else {
@@ -56,7 +56,7 @@ func lookupRecipient(ctx context.Context, c common, worker, tenant, keyType, val
 
 // recipientFromWorker asks a worker's GET /v1/recipient and returns its status and body
 // (re-indented, as the ClickHouse answer is printed, when it is JSON).
-func recipientFromWorker(ctx context.Context, base, tenant, keyType, value, purpose string) (int, []byte, error) {
+func recipientFromWorker(ctx context.Context, base workerAPI, tenant, keyType, value, purpose string) (int, []byte, error) {
 	q := url.Values{keyType: {value}, "purpose": {purpose}}
 	if tenant != "" {
 		q.Set("tenant", tenant)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
 
@@ -15,14 +16,19 @@ func migrateCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database})
+	cfg, err := c.clickhouseConfig(newLogger("warn"))
 	if err != nil {
-		return err
+		return exitError{2, err}
+	}
+	ch, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		return exitError{2, err}
 	}
 	defer ch.Close()
 	applied, err := ch.Migrate(ctx)
 	if err != nil {
-		return err
+		// A refused login, a TLS failure or an unreachable server: exit 2 with the cause (contract 7).
+		return exitError{2, connect.Explain("clickhouse", err)}
 	}
 	if len(applied) == 0 {
 		fmt.Printf("database %s is up to date\n", c.database)

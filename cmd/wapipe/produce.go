@@ -27,7 +27,11 @@ func produceCmd(ctx context.Context, args []string) error {
 	if fs.NArg() == 0 {
 		return errors.New("name at least one .json or .ndjson file, or - for stdin")
 	}
-	w := newProducer(split(c.brokers), c.topic)
+	link, err := c.kafkaLink(newLogger("warn"))
+	if err != nil {
+		return exitError{2, err}
+	}
+	w := newProducer(split(c.brokers), c.topic, link.Transport)
 	defer w.Close()
 	sent := 0
 	for _, name := range fs.Args() {
@@ -41,7 +45,7 @@ func produceCmd(ctx context.Context, args []string) error {
 				Headers: []kafka.Header{{Key: "x-received-at", Value: []byte(time.Now().UTC().Format(time.RFC3339))}}}
 		}
 		if err := w.WriteMessages(ctx, msgs...); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", name, link.Diagnose(ctx, split(c.brokers), err))
 		}
 		sent += len(msgs)
 	}
@@ -49,8 +53,9 @@ func produceCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-func newProducer(brokers []string, topic string) *kafka.Writer {
-	return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+// newProducer writes to topic through transport (TLS and SASL; nil: plaintext).
+func newProducer(brokers []string, topic string, transport kafka.RoundTripper) *kafka.Writer {
+	return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{}, Transport: transport,
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
 		// Room for Meta's largest bodies (3 MB); the cluster's message.max.bytes has the last word.
 		BatchBytes: maxBrokerMessageBytes, AllowAutoTopicCreation: true}

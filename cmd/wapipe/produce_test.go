@@ -16,7 +16,7 @@ import (
 // NDJSON stream on stdin is one body a line (a line that is not JSON included, for the worker
 // to dead-letter), and a body of 1.5 MB (Meta sends up to 3 MB) reaches wapipe broker whole.
 func TestProduceSendsBodiesAsUsersGiveThem(t *testing.T) {
-	cluster, err := startBroker("127.0.0.1:0", 1, "", "hooks")
+	cluster, err := startBroker("127.0.0.1:0", 1, "", nil, "hooks")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/wapipe/wapipe/gateway"
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/internal/backoff"
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
@@ -43,6 +45,7 @@ type tuning struct {
 	lastSeenStep    time.Duration
 	cacheContacts   int
 	dedupeKeys      int
+	stallTimeout    time.Duration
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -50,12 +53,15 @@ func runCmd(ctx context.Context, args []string) error {
 	var c common
 	var t tuning
 	c.workerFlags(fs)
-	fs.IntVar(&t.batchRows, "batch-rows", 25_000, "flush to ClickHouse when a batch holds this many rows")
-	fs.DurationVar(&t.batchAge, "batch-age", time.Second, "flush to ClickHouse when a batch is this old")
-	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 32, "webhook bytes fetched and not yet durable; fetching pauses above it")
-	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM may drain before exiting")
+	def := pipeline.Defaults
+	fs.IntVar(&t.batchRows, "batch-rows", def.BatchRows, "flush to ClickHouse when a batch holds this many rows")
+	fs.DurationVar(&t.batchAge, "batch-age", def.BatchAge, "flush to ClickHouse when a batch is this old")
+	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", int(def.MaxInFlightBytes>>20), "webhook bytes fetched and not yet durable; fetching pauses above it")
+	fs.DurationVar(&t.shutdownTimeout, "shutdown-timeout", def.ShutdownTimeout, "how long SIGTERM may drain before exiting")
+	fs.DurationVar(&t.stallTimeout, "stall-timeout", time.Minute,
+		"/healthz answers 503 when input has waited this long with no record made durable and no dependency down (a stuck worker)")
 	fs.BoolVar(&t.migrate, "migrate", true, "apply ClickHouse migrations at start (idempotent)")
-	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", 3<<20, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
+	fs.IntVar(&t.maxBodyBytes, "max-body-bytes", gateway.DefaultMaxBodyBytes, "larger bodies are dead-lettered unread (Meta sends at most 3 MB)")
 	fs.DurationVar(&t.lastSeenStep, "last-seen-step", time.Minute,
 		"how far identities/contact_keys last_seen may lag: a contact seen again sooner is not rewritten")
 	fs.IntVar(&t.cacheContacts, "cache-contacts", 25_000,
@@ -100,20 +106,36 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st := newStartup("connecting to ClickHouse")
-	addr, err := serveHTTP(ctx, c.listen, reg, st.readiness, st.finder, log)
+	token, err := connect.ReadSecret(c.apiToken, c.apiTokenFile, "api-token")
+	if err != nil {
+		return err
+	}
+	deps := &health.Deps{} // what /readyz names as down, from the first moment
+	retries := backoff.Retries(reg)
+	st := newStartup("connecting to ClickHouse", deps)
+	// Components start in order and stop in reverse (the defers below): the HTTP server
+	// starts first and stops last, so /metrics and /healthz answer while the worker drains.
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+	addr, err := serveHTTP(httpCtx, c.listen, reg, st.readiness, st.liveness, st.finder, apiAccess{token: token, pprof: c.pprof}, log)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
 
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
+	chConfig, err := c.clickhouseConfig(log)
+	if err != nil {
+		return err
+	}
+	chConfig.Registry = reg
+	ch, err := clickhouse.Open(ctx, chConfig)
 	if err != nil {
 		return err
 	}
 	defer ch.Close()
 	if t.migrate {
 		st.waitingFor("ClickHouse: applying migrations")
-		if err := migrateWithRetry(ctx, ch, log); err != nil {
+		if err := migrateWithRetry(ctx, ch, backoff.Retrier{Policy: migrateBackoff, Dependency: health.ClickHouse, Log: log,
+			OnRetry: backoff.Count(retries), OnDown: deps.SetDown, OnUp: deps.SetUp}); err != nil {
 			return err
 		}
 	}
@@ -123,17 +145,18 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	defer db.Close()
-	dlq, err := deadletter.New(split(c.brokers), c.dlqTopic)
+	link, err := c.kafkaLink(log)
 	if err != nil {
 		return err
 	}
+	dlq, err := deadletter.New(split(c.brokers), c.dlqTopic, link.Transport)
+	if err != nil {
+		return err
+	}
+	dlq.Log(log)
 	defer dlq.Close()
 
 	m := pipeline.NewMetrics(reg)
-	duplicates := prometheus.NewCounter(prometheus.CounterOpts{Name: "wapipe_events_duplicate_total", Help: "Events dropped as already counted."})
-	unknown := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wapipe_decode_unknown_total",
-		Help: "Unknown webhook fields, message types and statuses skipped or kept, by kind."}, []string{"what"})
-	reg.MustRegister(duplicates, unknown)
 	seen := dedupe.New(dedupe.Config{Keys: t.dedupeKeys})
 	// Both stores keep their state in one state (package state): in memory until a batch's
 	// rows are durable, then checkpointed to Badger in one write (proc.Flush seals a batch
@@ -149,7 +172,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	local := state.Open(db)
 	ids := identity.NewWithConfig(db, identity.Config{State: local, CacheContacts: cached, LastSeenStep: t.lastSeenStep})
 	dec := decode.New(decode.Config{TenantOf: tenants.of,
-		OnUnknown: func(what, _ string) { unknown.WithLabelValues(what).Inc() }})
+		OnUnknown: decode.CountUnknown(reg)})
 	self, err := workerID(db)
 	if err != nil {
 		return fmt.Errorf("worker id in %s: %w", c.stateDir, err)
@@ -158,23 +181,21 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return err
 	}
-	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: local, Duplicates: duplicates.Inc, Self: self}
-	deps := &health.Deps{} // what /readyz names as down
-	retries := backoff.Retries(reg)
+	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: local, Duplicates: process.CountDuplicates(reg), Self: self}
 	sink := durable.New(ch, dlq, log).Observe(retries, deps)
 
 	cfg := pipeline.Config{
 		Brokers: split(c.brokers), Topic: c.topic, Group: c.group, StartOffset: start,
 		BatchRows: t.batchRows, BatchAge: t.batchAge, MaxInFlightBytes: int64(t.maxInFlightMB) << 20,
-		ShutdownTimeout: t.shutdownTimeout, Logger: log,
+		ShutdownTimeout: t.shutdownTimeout, Logger: log, Dialer: link.Dialer, Transport: link.Transport, Health: deps,
 	}
 	var publish *identitylog.Publisher
 	if t.identityTopic != "" {
 		cfg.Replica = &pipeline.ReplicaConfig{Topic: t.identityTopic, Offsets: stateOffsets{db}}
-		if publish, err = identitylog.New(split(c.brokers), t.identityTopic, self, ids, reports, log); err != nil {
+		if publish, err = identitylog.New(split(c.brokers), link.Transport, t.identityTopic, self, ids, reports, log); err != nil {
 			return err
 		}
-		publish.Retries = retries
+		publish.Retries, publish.Health = retries, deps
 		defer publish.Close()
 	}
 	st.waitingFor("rewriting the rows of contacts a stop left behind")
@@ -187,19 +208,22 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	ready := func(rctx context.Context) error {
+		if ctx.Err() != nil {
+			return errors.New("shutting down: draining the records in flight")
+		}
+		if down := deps.Down(); len(down) > 0 { // first: a Kafka outage also ends the assignment
+			return &health.NotReady{Reason: "dependencies down", Down: down}
+		}
 		if !runner.Consuming() {
 			return errors.New("not consuming: no partitions assigned yet")
-		}
-		if down := deps.Down(); len(down) > 0 {
-			return &health.NotReady{Reason: "dependencies down", Down: down}
 		}
 		if !sink.Healthy() {
 			return errors.New("writes are failing and being retried")
 		}
 		return ch.Ping(rctx)
 	}
-	st.up(ready, lookupIn(ids))
-	log.Info("wapipe worker started", "worker", self, "identity_topic", t.identityTopic, "brokers", c.brokers, "topic", c.topic, "group", c.group,
+	st.up(ready, stallCheck(runner, deps, sink, t.stallTimeout), lookupIn(ids))
+	log.Info("wapipe worker started", "worker", self, "identity_topic", t.identityTopic, "brokers", c.brokers, "kafka_security", link.Secured, "topic", c.topic, "group", c.group,
 		"clickhouse", c.clickhouse, "database", c.database, "state_dir", c.stateDir, "http", addr)
 	err = runner.Run(ctx)
 	log.Info("wapipe worker stopped", "err", err)
@@ -211,16 +235,33 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 	return func(u *pipeline.Unit) {
 		if maxBody > 0 && len(u.Rec.Value) > maxBody {
-			u.Reject("decode", fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
+			u.Reject("decode", pipeline.ReasonBodyTooLarge, fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
 			return
 		}
 		events, invalid, err := dec.DecodeOwned(u.Rec.Value) // the record owns its value (kafka-go allocates each)
 		if err != nil {
-			u.Reject("decode", err.Error())
+			u.Reject("decode", decodeReason(err), err.Error())
 			return
 		}
 		u.Events, u.Invalid = events, invalid
 	}
+}
+
+// decodeReason maps a decode error to the bounded reason of its dead letter.
+func decodeReason(err error) pipeline.Reason {
+	var be *decode.BodyError
+	if !errors.As(err, &be) {
+		return pipeline.ReasonOther
+	}
+	switch be.Kind {
+	case decode.KindNotUTF8:
+		return pipeline.ReasonNotUTF8
+	case decode.KindNotJSON:
+		return pipeline.ReasonNotJSON
+	case decode.KindNotWhatsApp:
+		return pipeline.ReasonNotWhatsApp
+	}
+	return pipeline.ReasonOther
 }
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
@@ -272,30 +313,34 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 	return ids.ForgetDirty()
 }
 
+// migrateBackoff waits longer than the sinks' policy: a ClickHouse that is starting takes
+// seconds, and migrations are not on the path of any record.
+var migrateBackoff = backoff.Policy{Initial: time.Second, Max: 10 * time.Second}
+
 // migrateWithRetry applies migrations, waiting for ClickHouse to come up (as it may in a
 // fresh deployment where the worker starts first) for as long as it takes, as the worker
-// waits for it mid-stream; /readyz says what it waits for. Errors that waiting cannot cure
-// (a bad migration, refused credentials) end the worker.
-func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, log *slog.Logger) error {
-	wait := time.Second
-	for attempt := 1; ; attempt++ {
-		applied, err := ch.Migrate(ctx)
-		if err == nil {
-			if len(applied) > 0 {
-				log.Info("migrations applied", "versions", applied)
-			}
-			return nil
+// waits for it mid-stream, with the one backoff policy (each retry counted, ClickHouse
+// reported down to /readyz with the last error, a refused login too). Errors that waiting
+// cannot cure (a bad migration) end the worker.
+func migrateWithRetry(ctx context.Context, ch *clickhouse.Client, retry backoff.Retrier) error {
+	var applied []string
+	var fatal error
+	err := retry.Do(ctx, "apply migrations", func() (err error) {
+		applied, err = ch.Migrate(ctx)
+		if err != nil && !clickhouse.IsTransient(err) {
+			fatal, err = err, nil // waiting cannot cure it: stop retrying
 		}
-		if !clickhouse.IsTransient(err) {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		log.Warn("ClickHouse not ready; retrying migrations", "attempt", attempt, "err", err)
-		sleepCtx(ctx, wait)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		wait = min(2*wait, 10*time.Second)
+		return connect.Explain("clickhouse", err) // a refused login named: it may be fixed meanwhile
+	})
+	switch {
+	case fatal != nil:
+		return fmt.Errorf("migrate: %w", fatal)
+	case err != nil:
+		return ctx.Err()
+	case len(applied) > 0 && retry.Log != nil:
+		retry.Log.Info("migrations applied", "versions", applied)
 	}
+	return nil
 }
 
 func startOffset(s string) (int64, error) {
@@ -323,11 +368,4 @@ func newLogger(level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // errStarting is what /readyz, /v1/contacts and /v1/recipient answer (503) before the worker is up.
@@ -15,13 +17,15 @@ var errStarting = errors.New("starting")
 // worker still waits for, /v1/contacts once the identity store is open. An orchestrator
 // then sees a live worker waiting for ClickHouse rather than a port that refuses.
 type startup struct {
+	deps  *health.Deps // named while starting, as the worker waits for them
 	phase atomic.Pointer[string]
 	ready atomic.Pointer[readiness]
+	live  atomic.Pointer[readiness]
 	find  atomic.Pointer[contactFinder]
 }
 
-func newStartup(phase string) *startup {
-	s := &startup{}
+func newStartup(phase string, deps *health.Deps) *startup {
+	s := &startup{deps: deps}
 	s.waitingFor(phase)
 	return s
 }
@@ -29,17 +33,30 @@ func newStartup(phase string) *startup {
 // waitingFor names what the worker waits for now.
 func (s *startup) waitingFor(what string) { s.phase.Store(&what) }
 
-// up hands the HTTP server the worker's own readiness and lookup.
-func (s *startup) up(ready readiness, find contactFinder) {
+// up hands the HTTP server the worker's own readiness, liveness and lookup.
+func (s *startup) up(ready, live readiness, find contactFinder) {
 	s.find.Store(&find)
+	s.live.Store(&live)
 	s.ready.Store(&ready)
+}
+
+// liveness is nil (alive) while starting: waiting for a dependency is not a stall.
+func (s *startup) liveness(ctx context.Context) error {
+	if l := s.live.Load(); l != nil {
+		return (*l)(ctx)
+	}
+	return nil
 }
 
 func (s *startup) readiness(ctx context.Context) error {
 	if r := s.ready.Load(); r != nil {
 		return (*r)(ctx)
 	}
-	return fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
+	err := fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
+	if down := s.deps.Down(); len(down) > 0 {
+		return &health.NotReady{Reason: err.Error(), Down: down}
+	}
+	return err
 }
 
 func (s *startup) finder(tenant, keyType, value string) ([]contactJSON, error) {

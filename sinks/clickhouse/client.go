@@ -15,6 +15,7 @@ package clickhouse
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,7 @@ type Config struct {
 	Addrs              []string      // native-protocol host:port, tried in order; required
 	Database           string        // default "wapipe"
 	Username, Password string        // default user "default", no password
+	TLS                *tls.Config   // native protocol over TLS; nil: plaintext
 	DialTimeout        time.Duration // default 5s
 	// ReadTimeout bounds each wait for the server; a large insert into a busy server can take a while to be
 	// acknowledged, so it is generous. Default 60s.
@@ -104,6 +106,7 @@ func Open(_ context.Context, cfg Config) (*Client, error) {
 		// Connect to "default", not cfg.Database: the handshake fails while the database is missing, and
 		// Migrate must be able to create it. Every statement names its database instead.
 		Auth:             clickhouse.Auth{Database: "default", Username: cfg.Username, Password: cfg.Password},
+		TLS:              cfg.TLS,
 		Compression:      &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 		DialTimeout:      cfg.DialTimeout,
 		ReadTimeout:      cfg.ReadTimeout,

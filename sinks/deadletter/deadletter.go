@@ -7,10 +7,13 @@ package deadletter
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/wapipe/wapipe/internal/kafkalog"
 )
 
 // Header names of contract section 2.
@@ -45,18 +48,26 @@ type Letter struct {
 // requests under Kafka's default limit, larger ones one a request.
 type Writer struct{ w, large *kafka.Writer }
 
-// New returns a writer for topic on brokers.
-func New(brokers []string, topic string) (*Writer, error) {
+// New returns a writer for topic on brokers, through transport (its TLS and SASL; nil:
+// kafka-go's default, plaintext).
+func New(brokers []string, topic string, transport kafka.RoundTripper) (*Writer, error) {
 	if len(brokers) == 0 || topic == "" {
 		return nil, errors.New("deadletter: brokers and topic are required")
 	}
 	writer := func(batchBytes int64, batchSize int) *kafka.Writer {
-		return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+		return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{}, Transport: transport,
 			RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond,
 			BatchBytes: batchBytes, BatchSize: batchSize, AllowAutoTopicCreation: true}
 	}
 	// Kafka's default message.max.bytes is 1 MiB, for a whole request.
 	return &Writer{w: writer(1_000_000, 100), large: writer(maxLargeBytes, 1)}, nil
+}
+
+// Log sends kafka-go's messages about the dead-letter producers to log (errors at warn).
+func (w *Writer) Log(log *slog.Logger) *Writer {
+	kafkalog.Writer(w.w, log, "dead-letters")
+	kafkalog.Writer(w.large, log, "dead-letters")
+	return w
 }
 
 // Write produces every letter and returns when all are acknowledged.

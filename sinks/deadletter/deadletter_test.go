@@ -30,7 +30,7 @@ func TestLargeLettersWholeWhenTheTopicTakesThem(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cluster.Close()
-			w, err := New(cluster.ListenAddrs(), "dlq")
+			w, err := New(cluster.ListenAddrs(), "dlq", nil)
 			if err != nil {
 				t.Fatal(err)
 			}

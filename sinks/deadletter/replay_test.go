@@ -49,7 +49,7 @@ func TestWriteKeepsTheReplayHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	w, err := New(cluster.ListenAddrs(), "dlq")
+	w, err := New(cluster.ListenAddrs(), "dlq", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

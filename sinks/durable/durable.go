@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/pipeline"
@@ -52,17 +53,19 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 		err := s.retry(ctx, health.ClickHouse, "insert "+table, func() error {
 			var err error
 			rejected, err = s.ch.InsertSplitting(ctx, table, rows)
-			return err
+			return connect.Explain("clickhouse", err) // a refused login reads as one in logs and /readyz
 		})
 		if err != nil {
 			return err
 		}
 		for _, r := range rejected {
-			ownerOf(batch, r.Row).Reject("sink", fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
+			ownerOf(batch, r.Row).Reject("sink", pipeline.ReasonRowRejected, fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
 		}
 	}
 	letters := lettersOf(batch)
-	return s.retry(ctx, health.Kafka, "dead letters", func() error { return s.dlq.Write(ctx, letters) })
+	return s.retry(ctx, health.Kafka, "dead letters", func() error {
+		return connect.Explain("kafka", s.dlq.Write(ctx, letters))
+	})
 }
 
 // group splits the batch's rows per table, and keeps of each logical key only the row

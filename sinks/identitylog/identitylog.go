@@ -21,7 +21,9 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/wapipe/wapipe/internal/backoff"
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/internal/health"
+	"github.com/wapipe/wapipe/internal/kafkalog"
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
@@ -43,18 +45,21 @@ type Publisher struct {
 	log     *slog.Logger
 	// Retries, when set, counts failed publishes as they happen (backoff.Retries).
 	Retries *prometheus.CounterVec
+	// Health, when set, is told whether the identity topic takes snapshots (/readyz).
+	Health *health.Deps
 }
 
-// New returns a publisher of store's snapshots to topic, signed with the worker's id.
-func New(brokers []string, topic, workerID string, store *identity.Store, reports *report.Builder, log *slog.Logger) (*Publisher, error) {
+// New returns a publisher of store's snapshots to topic, signed with the worker's id, through
+// transport (its TLS and SASL; nil: kafka-go's default, plaintext).
+func New(brokers []string, transport kafka.RoundTripper, topic, workerID string, store *identity.Store, reports *report.Builder, log *slog.Logger) (*Publisher, error) {
 	if len(brokers) == 0 || topic == "" || workerID == "" {
 		return nil, errors.New("identitylog: brokers, topic and worker id are required")
 	}
-	return &Publisher{w: &kafka.Writer{
-		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+	return &Publisher{w: kafkalog.Writer(&kafka.Writer{
+		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{}, Transport: transport,
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond,
 		BatchSize: 10_000, BatchBytes: maxRequestBytes,
-	}, store: store, reports: reports, self: []byte(workerID), log: log}, nil
+	}, log, "identity-topic"), store: store, reports: reports, self: []byte(workerID), log: log}, nil
 }
 
 // Close flushes and closes the producer.
@@ -110,8 +115,11 @@ func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
 		msgs = append(msgs, kafka.Message{Key: leadKeys[i], Value: leadValues[i], Headers: header})
 	}
 	// One backoff policy for every dependency (internal/backoff), each retry counted.
-	r := backoff.Retrier{Policy: backoff.Default, Dependency: health.IdentityTopic, Log: p.log, OnRetry: backoff.Count(p.Retries)}
-	if err := r.Do(ctx, "publish identity snapshots", func() error { return p.w.WriteMessages(ctx, msgs...) }); err != nil {
+	r := backoff.Retrier{Policy: backoff.Default, Dependency: health.IdentityTopic, Log: p.log, OnRetry: backoff.Count(p.Retries),
+		OnDown: p.Health.SetDown, OnUp: p.Health.SetUp}
+	if err := r.Do(ctx, "publish identity snapshots", func() error {
+		return connect.Explain("kafka", p.w.WriteMessages(ctx, msgs...))
+	}); err != nil {
 		return fmt.Errorf("identitylog: %w", err)
 	}
 	return nil

@@ -118,7 +118,7 @@ func (d *Decoder) decode(buf string) (events []model.Event, invalid []model.Inva
 	// on the ASCII that webhooks mostly are.
 	if !utf8.ValidString(buf) {
 		d.stats.rejected.Add(1)
-		return nil, nil, &BodyError{fmt.Sprintf("body is not valid UTF-8 (first bad byte at offset %d)", badUTF8(buf))}
+		return nil, nil, &BodyError{KindNotUTF8, fmt.Sprintf("body is not valid UTF-8 (first bad byte at offset %d)", badUTF8(buf))}
 	}
 	b := builder{d: d}
 	var w schemas.Webhook
@@ -173,17 +173,28 @@ func (d *Decoder) unknown(what, value string) {
 	}
 }
 
-// BodyError is why a whole body was refused.
-type BodyError struct{ Reason string }
+// BodyError is why a whole body was refused: Kind is one of the Kind constants (a
+// bounded label for metrics), Reason the text that names what is wrong.
+type BodyError struct {
+	Kind   string
+	Reason string
+}
+
+// The kinds of BodyError.
+const (
+	KindNotUTF8     = "not_utf8"
+	KindNotJSON     = "not_json"
+	KindNotWhatsApp = "not_whatsapp"
+)
 
 func (e *BodyError) Error() string { return e.Reason }
 
 func envelope(object string, entries int) error {
 	if object != schemas.Object {
-		return &BodyError{"not a WhatsApp webhook: object=" + quote(object)}
+		return &BodyError{KindNotWhatsApp, "not a WhatsApp webhook: object=" + quote(object)}
 	}
 	if entries == 0 {
-		return &BodyError{"not a WhatsApp webhook: no entry"}
+		return &BodyError{KindNotWhatsApp, "not a WhatsApp webhook: no entry"}
 	}
 	return nil
 }

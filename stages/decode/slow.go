@@ -41,15 +41,15 @@ func (b *builder) slow(text string) error {
 	buf := []byte(text)
 	if !json.Valid(buf) {
 		var v any
-		return &BodyError{"body is not JSON: " + jsonReason(json.Unmarshal(buf, &v))}
+		return &BodyError{KindNotJSON, "body is not JSON: " + jsonReason(json.Unmarshal(buf, &v))}
 	}
 	var body rawBody
 	if err := json.Unmarshal(buf, &body); err != nil {
-		return &BodyError{"not a WhatsApp webhook: " + jsonReason(err)}
+		return &BodyError{KindNotWhatsApp, "not a WhatsApp webhook: " + jsonReason(err)}
 	}
 	var object string
 	if json.Unmarshal(body.Object, &object) != nil {
-		return &BodyError{"not a WhatsApp webhook: object=" + quote(string(body.Object))}
+		return &BodyError{KindNotWhatsApp, "not a WhatsApp webhook: object=" + quote(string(body.Object))}
 	}
 	if err := envelope(object, len(body.Entry)); err != nil {
 		return err

@@ -29,7 +29,7 @@ func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 	if report.IsLeadSnapshot(u.Rec.Value) {
 		rows, republish, err := s.Reports.ImportLead(u.Rec.Value, s.survivor)
 		if errors.Is(err, report.ErrCorrupt) {
-			u.Reject("import", err.Error())
+			u.Reject("import", pipeline.ReasonBadSnapshot, err.Error())
 			return nil
 		}
 		u.Rows, u.Republish = rows, republish && len(rows) > 0
@@ -40,7 +40,7 @@ func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 		return err
 	}
 	if got.Bad[0] != nil {
-		u.Reject("import", got.Bad[0].Error())
+		u.Reject("import", pipeline.ReasonBadSnapshot, got.Bad[0].Error())
 		return nil
 	}
 	u.Rows = got.Rows

@@ -38,7 +38,7 @@ func (s *Stage) Process(_ context.Context, u *pipeline.Unit) error {
 		for i, inv := range u.Invalid {
 			reasons[i] = inv.String()
 		}
-		u.Reject("decode", strings.Join(reasons, "; "))
+		u.Reject("decode", pipeline.ReasonInvalidEvent, strings.Join(reasons, "; "))
 	}
 	for i := range u.Events {
 		ev := &u.Events[i]

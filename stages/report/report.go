@@ -62,12 +62,16 @@ const ( // each starts with statePrefix
 	pfxLead  = "rp/l/" // tenant, contact, ad -> leadState
 )
 
+// DefaultAttributionWindow is how long after an ad click traffic is attributed to it, when
+// Config.AttributionWindow is zero (Meta's 7-day click-through window).
+const DefaultAttributionWindow = 168 * time.Hour
+
 // New returns a builder over db, which the caller opened and shares with other packages, or
 // over cfg.State when it is set (then db is unused).
 func New(db *badger.DB, cfg Config) (*Builder, error) {
 	w := cfg.AttributionWindow
 	if w <= 0 {
-		w = 168 * time.Hour
+		w = DefaultAttributionWindow
 	}
 	st, shared := cfg.State, cfg.State != nil
 	if !shared {

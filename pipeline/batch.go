@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"time"
+
+	"github.com/wapipe/wapipe/unit"
 )
 
 // processLoop runs the sequential stage and cuts batches on rows, bytes or age.
-func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out chan<- []*Unit) error {
-	var batch []*Unit
+func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *unit.Unit, out chan<- []*unit.Unit) error {
+	var batch []*unit.Unit
 	rows, bytes := 0, 0
 	started := time.Now()
 	age := r.cfg.BatchAge
@@ -55,7 +57,7 @@ func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out
 			r.metrics.Processed.Inc()
 			batch = append(batch, u)
 			rows += len(u.Rows)
-			bytes += u.size()
+			bytes += len(u.Rec.Value)
 			if rows >= r.cfg.BatchRows || bytes >= r.cfg.BatchBytes {
 				if !flush() {
 					return flushErr
@@ -75,7 +77,7 @@ func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *Unit, out
 }
 
 // flushLoop makes each batch durable, then acknowledges its records.
-func (r *Runner) flushLoop(ctx context.Context, in <-chan []*Unit) error {
+func (r *Runner) flushLoop(ctx context.Context, in <-chan []*unit.Unit) error {
 	for batch := range in {
 		start := time.Now()
 		if err := r.sink.Write(ctx, batch); err != nil {

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wapipe/wapipe/unit"
 )
 
 // blockingSink holds every Write until release is closed (or ctx ends).
@@ -19,7 +21,7 @@ func newBlockingSink() *blockingSink {
 	return &blockingSink{release: make(chan struct{}), entered: make(chan struct{})}
 }
 
-func (s *blockingSink) Write(ctx context.Context, _ []*Unit) error {
+func (s *blockingSink) Write(ctx context.Context, _ []*unit.Unit) error {
 	s.once.Do(func() { close(s.entered) })
 	select {
 	case <-s.release:
@@ -42,12 +44,12 @@ func TestBlockedSinkBoundsBytesInFlight(t *testing.T) {
 	// (before it is released): it can only overstate what the runner holds.
 	var inFlight, peak atomic.Int64
 	st := plainStages()
-	st.Decode = func(u *Unit) {
+	st.Decode = func(u *unit.Unit) {
 		v := inFlight.Add(int64(len(u.Rec.Value)))
 		for p := peak.Load(); v > p && !peak.CompareAndSwap(p, v); p = peak.Load() {
 		}
 	}
-	after := func(ctx context.Context, batch []*Unit) error {
+	after := func(ctx context.Context, batch []*unit.Unit) error {
 		for _, u := range batch {
 			inFlight.Add(-int64(len(u.Rec.Value)))
 		}

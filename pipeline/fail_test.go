@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/wapipe/wapipe/unit"
 )
 
 // An infrastructure error in a stage, the state flush or AfterDurable stops the worker:
@@ -19,11 +21,11 @@ func TestFailingPartStopsWorkerWithoutCommitting(t *testing.T) {
 			var after AfterDurable
 			switch part {
 			case "process":
-				st.Process = func(context.Context, *Unit) error { return boom }
+				st.Process = func(context.Context, *unit.Unit) error { return boom }
 			case "flush":
 				st.Flush = func() error { return boom }
 			case "after_durable":
-				after = func(context.Context, []*Unit) error { return boom }
+				after = func(context.Context, []*unit.Unit) error { return boom }
 			}
 			cfg := tc.config("g")
 			cfg.DrainTimeout = 300 * time.Millisecond // the records in flight never become durable

@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wapipe/wapipe/unit"
 )
 
 const (
@@ -201,12 +202,12 @@ func (k key) String() string { return fmt.Sprintf("%d/%d", k.p, k.off) }
 type durable struct {
 	mu    sync.Mutex
 	seen  map[key]int
-	units map[key]*Unit
+	units map[key]*unit.Unit
 }
 
-func newDurable() *durable { return &durable{seen: map[key]int{}, units: map[key]*Unit{}} }
+func newDurable() *durable { return &durable{seen: map[key]int{}, units: map[key]*unit.Unit{}} }
 
-func (d *durable) after(_ context.Context, batch []*Unit) error {
+func (d *durable) after(_ context.Context, batch []*unit.Unit) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, u := range batch {
@@ -243,12 +244,12 @@ func (d *durable) check(t *testing.T, parts, n int, once bool) {
 
 // plain stages: decode does nothing, process builds no rows.
 func plainStages() Stages {
-	return Stages{Decode: func(*Unit) {}, Process: func(context.Context, *Unit) error { return nil }}
+	return Stages{Decode: func(*unit.Unit) {}, Process: func(context.Context, *unit.Unit) error { return nil }}
 }
 
 // sinkFunc adapts a function to Sink.
-type sinkFunc func(ctx context.Context, batch []*Unit) error
+type sinkFunc func(ctx context.Context, batch []*unit.Unit) error
 
-func (f sinkFunc) Write(ctx context.Context, batch []*Unit) error { return f(ctx, batch) }
+func (f sinkFunc) Write(ctx context.Context, batch []*unit.Unit) error { return f(ctx, batch) }
 
-func okSink() Sink { return sinkFunc(func(context.Context, []*Unit) error { return nil }) }
+func okSink() Sink { return sinkFunc(func(context.Context, []*unit.Unit) error { return nil }) }

@@ -56,6 +56,9 @@ func (l *lease) unfetch(offset int64) {
 }
 
 // ack marks an offset durable and advances the contiguous mark.
+// Ack implements unit.Lease: the record at offset is durable.
+func (l *lease) Ack(offset int64) { l.ack(offset) }
+
 func (l *lease) ack(offset int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

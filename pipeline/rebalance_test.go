@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // commitLog records every OffsetCommit the broker receives, failing the first one.
@@ -97,7 +98,7 @@ func TestRebalanceSplitsPartitionsAndFencesOldGeneration(t *testing.T) {
 	tc.fill(n, 100, func(p, i int) string { return "v" })
 
 	// A slow sink keeps batches in flight while the group rebalances.
-	slow := sinkFunc(func(ctx context.Context, batch []*Unit) error {
+	slow := sinkFunc(func(ctx context.Context, batch []*unit.Unit) error {
 		select {
 		case <-time.After(20 * time.Millisecond):
 			return nil
@@ -108,7 +109,7 @@ func TestRebalanceSplitsPartitionsAndFencesOldGeneration(t *testing.T) {
 	cfg := tc.config("g")
 	cfg.BatchRows = 10
 	st := plainStages()
-	st.Process = func(_ context.Context, u *Unit) error { u.Rows = make([]model.Row, 1); return nil }
+	st.Process = func(_ context.Context, u *unit.Unit) error { u.Rows = make([]model.Row, 1); return nil }
 	da, db := newDurable(), newDurable()
 	a := start(t, cfg, st, slow, da.after)
 	if !eventually(5*time.Second, func() bool { return value(a.m.Partitions) == parts && da.count() > 0 }) {

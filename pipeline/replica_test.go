@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // memOffsets is an OffsetStore in memory.
@@ -88,8 +89,8 @@ func TestReplicaCatchesUpFirstAndResumes(t *testing.T) {
 	runOnce := func(group string, more int) *order {
 		var o order
 		st := plainStages()
-		st.Process = func(_ context.Context, u *Unit) error { o.add("process"); return nil }
-		st.Import = func(_ context.Context, u *Unit) error {
+		st.Process = func(_ context.Context, u *unit.Unit) error { o.add("process"); return nil }
+		st.Import = func(_ context.Context, u *unit.Unit) error {
 			if !u.Rec.Replica || u.Rec.Topic != replicaTopic {
 				t.Errorf("import got %s (replica %v)", u.Rec.Source(), u.Rec.Replica)
 			}

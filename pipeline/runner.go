@@ -11,20 +11,21 @@ import (
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
 	"github.com/sourcegraph/conc/stream"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // Stages are the synchronous steps the runner calls; they own no goroutines.
 type Stages struct {
 	// Decode fills the unit's events, invalid events or dead letter. It runs on several
 	// goroutines at once; the runner keeps record order for what follows.
-	Decode func(u *Unit)
+	Decode func(u *unit.Unit)
 	// Process resolves, deduplicates and builds rows. It runs on one goroutine in record
 	// order. An error is an infrastructure failure (the state store): the worker stops
 	// without committing, and the records are re-read after restart.
-	Process func(ctx context.Context, u *Unit) error
+	Process func(ctx context.Context, u *unit.Unit) error
 	// Import applies a record of the replica topic (Config.Replica) on the same goroutine
 	// as Process, in order with it. An error stops the worker as for Process.
-	Import func(ctx context.Context, u *Unit) error
+	Import func(ctx context.Context, u *unit.Unit) error
 	// Flush, when set, ends the batch for the state Process and Import changed, before
 	// the batch goes to the sink (the worker seals it there and checkpoints it after the
 	// batch is durable, in AfterDurable). Flush and AfterDurable run once per batch, in
@@ -35,13 +36,13 @@ type Stages struct {
 // Sink makes a batch durable: rows written, dead letters produced. It retries transient
 // failures itself and returns an error only when ctx ends or nothing can ever succeed.
 type Sink interface {
-	Write(ctx context.Context, batch []*Unit) error
+	Write(ctx context.Context, batch []*unit.Unit) error
 }
 
 // AfterDurable runs after a batch is durable and before its offsets may be committed,
 // e.g. to remember dedupe keys (remembering them earlier would turn a crash into a loss).
 // An error stops the worker without committing the batch.
-type AfterDurable func(ctx context.Context, batch []*Unit) error
+type AfterDurable func(ctx context.Context, batch []*unit.Unit) error
 
 // Runner wires the source, the stages and the sink.
 type Runner struct {
@@ -83,9 +84,9 @@ func (r *Runner) Consuming() bool {
 // Run consumes until ctx ends, then drains in order within ShutdownTimeout. It returns nil
 // after a clean drain and the first error of any part otherwise.
 func (r *Runner) Run(ctx context.Context) error {
-	fetched := make(chan *Record, 512)
-	decoded := make(chan *Unit, 512)
-	batches := make(chan []*Unit, 1)
+	fetched := make(chan *unit.Record, 512)
+	decoded := make(chan *unit.Unit, 512)
+	batches := make(chan []*unit.Unit, 1)
 	r.src = newSource(r.cfg, r.metrics, fetched)
 	if r.cfg.Replica != nil {
 		r.replica = newReplica(*r.cfg.Replica, r.src)
@@ -172,10 +173,10 @@ func (r *Runner) fetch(ctx context.Context) error {
 }
 
 // decodeLoop decodes on several goroutines and emits units in record order.
-func (r *Runner) decodeLoop(ctx context.Context, in <-chan *Record, out chan<- *Unit) {
+func (r *Runner) decodeLoop(ctx context.Context, in <-chan *unit.Record, out chan<- *unit.Unit) {
 	s := stream.New().WithMaxGoroutines(r.cfg.DecodeWorkers)
 	for rec := range in {
-		u := &Unit{Rec: rec}
+		u := &unit.Unit{Rec: rec}
 		s.Go(func() stream.Callback {
 			if !rec.Replica {
 				guard("decode", u, func() { r.stages.Decode(u) })
@@ -192,9 +193,9 @@ func (r *Runner) decodeLoop(ctx context.Context, in <-chan *Record, out chan<- *
 }
 
 // guard turns a panic inside a stage into a dead letter for that one record.
-func guard(stage string, u *Unit, f func()) {
+func guard(stage string, u *unit.Unit, f func()) {
 	if rec := panics.Try(f); rec != nil {
-		u.Reject(stage, ReasonPanic, fmt.Sprintf("panic: %v", rec.Value))
+		u.Reject(stage, unit.ReasonPanic, fmt.Sprintf("panic: %v", rec.Value))
 	}
 }
 

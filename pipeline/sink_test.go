@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // A sink that fails transiently (and retries, as Sink requires) holds the commit point at
@@ -27,7 +28,7 @@ func TestTransientSinkFailureHoldsCommitsThenCatchesUp(t *testing.T) {
 	var mu sync.Mutex
 	var heldAt map[int]int64 // first offset per partition of the batch that fails
 	attempts := 0
-	sink := sinkFunc(func(ctx context.Context, batch []*Unit) error {
+	sink := sinkFunc(func(ctx context.Context, batch []*unit.Unit) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if heldAt != nil {
@@ -73,7 +74,7 @@ func TestSinkErrorStopsWithoutCommitting(t *testing.T) {
 	tc.fill(20, 10, func(p, i int) string { return "v" })
 	boom := errors.New("table is gone")
 	calls := 0
-	sink := sinkFunc(func(ctx context.Context, batch []*Unit) error {
+	sink := sinkFunc(func(ctx context.Context, batch []*unit.Unit) error {
 		calls++
 		if calls == 1 {
 			return nil // the first batch is durable
@@ -84,7 +85,7 @@ func TestSinkErrorStopsWithoutCommitting(t *testing.T) {
 	cfg.BatchRows = 1 // one record per batch: the first is durable, the second fails
 	cfg.DrainTimeout = 300 * time.Millisecond
 	st := plainStages()
-	st.Process = func(_ context.Context, u *Unit) error { u.Rows = make([]model.Row, 1); return nil }
+	st.Process = func(_ context.Context, u *unit.Unit) error { u.Rows = make([]model.Row, 1); return nil }
 	run := start(t, cfg, st, sink, nil)
 	var err error
 	select {
@@ -121,13 +122,13 @@ func TestRejectedUnitsAreDurableAndCommitted(t *testing.T) {
 	})
 	d := newDurable()
 	st := Stages{
-		Decode: func(u *Unit) {
+		Decode: func(u *unit.Unit) {
 			if strings.HasPrefix(string(u.Rec.Value), "bad") {
-				u.Reject("decode", ReasonNotJSON, "not json")
-				u.Reject("decode", Reason("free text, not a reason"), "and something else")
+				u.Reject("decode", unit.ReasonNotJSON, "not json")
+				u.Reject("decode", unit.Reason("free text, not a reason"), "and something else")
 			}
 		},
-		Process: func(_ context.Context, u *Unit) error {
+		Process: func(_ context.Context, u *unit.Unit) error {
 			if strings.HasPrefix(string(u.Rec.Value), "panic") {
 				panic("stage bug")
 			}

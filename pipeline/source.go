@@ -13,6 +13,7 @@ import (
 
 	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/internal/kafkalog"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // committer stores a partition's committable offset: a group generation commits it to
@@ -39,14 +40,14 @@ type source struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *Metrics
-	out     chan<- *Record
+	out     chan<- *unit.Record
 	budget  *semaphore.Weighted
 
 	mu     sync.Mutex
 	leases map[*lease]struct{}
 }
 
-func newSource(cfg Config, m *Metrics, out chan<- *Record) *source {
+func newSource(cfg Config, m *Metrics, out chan<- *unit.Record) *source {
 	return &source{cfg: cfg, log: cfg.Logger, metrics: m, out: out,
 		budget: semaphore.NewWeighted(cfg.MaxInFlightBytes), leases: map[*lease]struct{}{}}
 }
@@ -141,8 +142,8 @@ func (s *source) read(ctx context.Context, l *lease, replica bool) {
 		}
 		l.fetched(m.Offset)
 		s.metrics.InFlight.Inc()
-		rec := &Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key,
-			Value: m.Value, Headers: m.Headers, Time: m.Time, Replica: replica, lease: l}
+		rec := &unit.Record{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key,
+			Value: m.Value, Headers: m.Headers, Time: m.Time, Replica: replica, Lease: l}
 		s.metrics.Consumed.Inc()
 		select {
 		case s.out <- rec:
@@ -170,8 +171,8 @@ func (s *source) handOver(l *lease) {
 }
 
 // done acknowledges a record made durable by the sink.
-func (s *source) done(rec *Record) {
-	rec.lease.ack(rec.Offset)
+func (s *source) done(rec *unit.Record) {
+	rec.Lease.Ack(rec.Offset)
 	s.metrics.InFlight.Dec()
 	s.budget.Release(s.weigh(len(rec.Value)))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/wapipe/wapipe/internal/health"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // A stall is input waiting with no acknowledgement for longer than the threshold: a
@@ -55,7 +56,7 @@ func TestDeletedIdentityTopicIsReportedDown(t *testing.T) {
 	deps := &health.Deps{}
 	cfg.Health = deps
 	st := plainStages()
-	st.Import = func(context.Context, *Unit) error { return nil }
+	st.Import = func(context.Context, *unit.Unit) error { return nil }
 	run := start(t, cfg, st, okSink(), nil)
 	tc.waitCommitted("g", 2, 8*time.Second)
 	if down := deps.Down(); len(down) != 0 {

@@ -6,11 +6,11 @@ import (
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/process"
 	"github.com/wapipe/wapipe/stages/report"
 	"github.com/wapipe/wapipe/state"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // A record that went to the dead-letter topic (here: ClickHouse rejected its row) and is sent
@@ -33,13 +33,13 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 	done := afterDurable(nil, seen, proc)
 	ctx := context.Background()
 
-	unit := func(id string) *pipeline.Unit {
-		return &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{{
+	inbound := func(id string) *unit.Unit {
+		return &unit.Unit{Rec: &unit.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{{
 			Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: id, At: 1000,
 			MessageType: "text", DedupeKey: id, User: model.Identity{BSUID: "US.1", Phone: "15550001"},
 		}}}
 	}
-	chatRows := func(u *pipeline.Unit) (n int) {
+	chatRows := func(u *unit.Unit) (n int) {
 		for _, r := range u.Rows {
 			if _, ok := r.(*model.ChatRow); ok {
 				n++
@@ -47,7 +47,7 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 		}
 		return n
 	}
-	batch := func(u *pipeline.Unit, rejected bool) {
+	batch := func(u *unit.Unit, rejected bool) {
 		t.Helper()
 		if err := proc.Process(ctx, u); err != nil {
 			t.Fatal(err)
@@ -56,22 +56,22 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rejected {
-			u.Reject("sink", pipeline.ReasonRowRejected, "chat_report rejected a row")
+			u.Reject("sink", unit.ReasonRowRejected, "chat_report rejected a row")
 		}
-		if err := done(ctx, []*pipeline.Unit{u}); err != nil {
+		if err := done(ctx, []*unit.Unit{u}); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	batch(unit("wamid.dead"), true)
-	again := unit("wamid.dead")
+	batch(inbound("wamid.dead"), true)
+	again := inbound("wamid.dead")
 	batch(again, false)
 	if chatRows(again) != 1 {
 		t.Fatalf("the dead letter sent again gave %d chat rows, want 1", chatRows(again))
 	}
 
-	batch(unit("wamid.ok"), false)
-	redelivered := unit("wamid.ok")
+	batch(inbound("wamid.ok"), false)
+	redelivered := inbound("wamid.ok")
 	batch(redelivered, false)
 	if len(redelivered.Rows) != 0 {
 		t.Fatalf("a redelivered record whose rows were durable gave %d rows, want none", len(redelivered.Rows))

@@ -30,6 +30,7 @@ import (
 	"github.com/wapipe/wapipe/stages/process"
 	"github.com/wapipe/wapipe/stages/report"
 	"github.com/wapipe/wapipe/state"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // tuning are the run flags beyond contract section 1.
@@ -232,10 +233,10 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 
 // decodeStage adapts the decoder to the pipeline: a body that cannot be used at all is
 // dead-lettered whole; invalid events are handled by the process stage.
-func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
-	return func(u *pipeline.Unit) {
+func decodeStage(dec *decode.Decoder, maxBody int) func(u *unit.Unit) {
+	return func(u *unit.Unit) {
 		if maxBody > 0 && len(u.Rec.Value) > maxBody {
-			u.Reject("decode", pipeline.ReasonBodyTooLarge, fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
+			u.Reject("decode", unit.ReasonBodyTooLarge, fmt.Sprintf("body of %d bytes is over the %d-byte limit (Meta sends at most 3 MB)", len(u.Rec.Value), maxBody))
 			return
 		}
 		events, invalid, err := dec.DecodeOwned(u.Rec.Value) // the record owns its value (kafka-go allocates each)
@@ -248,20 +249,20 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 }
 
 // decodeReason maps a decode error to the bounded reason of its dead letter.
-func decodeReason(err error) pipeline.Reason {
+func decodeReason(err error) unit.Reason {
 	var be *decode.BodyError
 	if !errors.As(err, &be) {
-		return pipeline.ReasonOther
+		return unit.ReasonOther
 	}
 	switch be.Kind {
 	case decode.KindNotUTF8:
-		return pipeline.ReasonNotUTF8
+		return unit.ReasonNotUTF8
 	case decode.KindNotJSON:
-		return pipeline.ReasonNotJSON
+		return unit.ReasonNotJSON
 	case decode.KindNotWhatsApp:
-		return pipeline.ReasonNotWhatsApp
+		return unit.ReasonNotWhatsApp
 	}
-	return pipeline.ReasonOther
+	return unit.ReasonOther
 }
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
@@ -269,7 +270,7 @@ func decodeReason(err error) pipeline.Reason {
 // and last checkpoints the batch's state: until then a crash loses that state, so the
 // replayed records change it again and return (and publish) the same rows.
 func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
-	return func(ctx context.Context, batch []*pipeline.Unit) error {
+	return func(ctx context.Context, batch []*unit.Unit) error {
 		if publish != nil {
 			if err := publish.Publish(ctx, batch); err != nil {
 				return err
@@ -297,7 +298,7 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	batch := []*pipeline.Unit{{Rec: &pipeline.Record{Topic: "wapipe-restart"}, Rows: rows}}
+	batch := []*unit.Unit{{Rec: &unit.Record{Topic: "wapipe-restart"}, Rows: rows}}
 	if err := sink.Write(ctx, batch); err != nil {
 		return fmt.Errorf("heal: %w", err)
 	}

@@ -17,9 +17,9 @@ import (
 	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 	"github.com/wapipe/wapipe/sinks/deadletter"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // Sink writes batches to ClickHouse and the dead-letter topic.
@@ -42,7 +42,7 @@ func New(ch *clickhouse.Client, dlq *deadletter.Writer, log *slog.Logger) *Sink 
 func (s *Sink) Healthy() bool { return s.healthy.Load() }
 
 // Write implements pipeline.Sink.
-func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
+func (s *Sink) Write(ctx context.Context, batch []*unit.Unit) error {
 	byTable := group(batch)
 	for _, table := range model.Tables {
 		rows := byTable[table]
@@ -59,7 +59,7 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 			return err
 		}
 		for _, r := range rejected {
-			ownerOf(batch, r.Row).Reject("sink", pipeline.ReasonRowRejected, fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
+			ownerOf(batch, r.Row).Reject("sink", unit.ReasonRowRejected, fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
 		}
 	}
 	letters := lettersOf(batch)
@@ -73,7 +73,7 @@ func (s *Sink) Write(ctx context.Context, batch []*pipeline.Unit) error {
 // rule). A batch holds a message's sent, delivered and read statuses, and a contact's every
 // event, as versions of one row; the versions it supersedes itself need not be inserted,
 // and nothing an analyst reads changes (with FINAL, or after ClickHouse merges).
-func group(batch []*pipeline.Unit) map[string][]model.Row {
+func group(batch []*unit.Unit) map[string][]model.Row {
 	perTable := map[string]int{}
 	for _, u := range batch {
 		for _, r := range u.Rows {
@@ -106,7 +106,7 @@ func group(batch []*pipeline.Unit) map[string][]model.Row {
 
 // ownerOf finds the unit a rejected row came from. Rejections are rare, so a scan beats
 // indexing every row of every batch.
-func ownerOf(batch []*pipeline.Unit, row model.Row) *pipeline.Unit {
+func ownerOf(batch []*unit.Unit, row model.Row) *unit.Unit {
 	for _, u := range batch {
 		for _, r := range u.Rows {
 			if r == row {
@@ -117,7 +117,7 @@ func ownerOf(batch []*pipeline.Unit, row model.Row) *pipeline.Unit {
 	return nil
 }
 
-func lettersOf(batch []*pipeline.Unit) []deadletter.Letter {
+func lettersOf(batch []*unit.Unit) []deadletter.Letter {
 	var letters []deadletter.Letter
 	for _, u := range batch {
 		if u.DeadLetter == nil {

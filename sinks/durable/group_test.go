@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // A batch carries several versions of one row (a message's statuses, a contact's events,
@@ -21,7 +21,7 @@ func TestGroupInsertsOnlyTheVersionFinalReads(t *testing.T) {
 	usage := &model.UsageRow{Tenant: "t1", MessageID: "wamid.1", Version: 1}
 	firstSpelling := &model.ContactKeyRow{Tenant: "t1", KeyType: "username", KeyValue: "@ana", ContactID: "c1", Version: 7}
 	sameVersionLater := &model.ContactKeyRow{Tenant: "t1", KeyType: "username", KeyValue: "@ana", ContactID: "c2", Version: 7}
-	batch := []*pipeline.Unit{
+	batch := []*unit.Unit{
 		{Rows: []model.Row{sent, usage, firstSpelling}},
 		{Rows: []model.Row{read, other}},
 		{Rows: []model.Row{delivered, otherTenant, sameVersionLater}}, // delivered arrived after read
@@ -50,10 +50,10 @@ func TestGroupInsertsOnlyTheVersionFinalReads(t *testing.T) {
 // A batch the size the worker cuts (25,000 rows), where each message comes three times
 // (its statuses) and each contact key twice.
 func BenchmarkGroup(b *testing.B) {
-	var batch []*pipeline.Unit
+	var batch []*unit.Unit
 	for i := range 5000 {
 		id := fmt.Sprintf("wamid.%d", i)
-		u := &pipeline.Unit{}
+		u := &unit.Unit{}
 		for v := range 3 {
 			u.Rows = append(u.Rows, &model.ChatRow{Tenant: "t1", MessageID: id, Version: uint64(v)})
 		}

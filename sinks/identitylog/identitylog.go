@@ -24,10 +24,10 @@ import (
 	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/internal/kafkalog"
+	"github.com/wapipe/wapipe/unit"
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/stages/process"
 	"github.com/wapipe/wapipe/stages/report"
 )
@@ -70,7 +70,7 @@ func (p *Publisher) Close() error { return p.w.Close() }
 // ends. Imported units came from the topic: sending them back would only echo, unless the
 // import found that the snapshot lacked what this worker holds (Unit.Republish).
 // Identities go first, so an importer meets a lead's contact before the lead.
-func (p *Publisher) Publish(ctx context.Context, batch []*pipeline.Unit) error {
+func (p *Publisher) Publish(ctx context.Context, batch []*unit.Unit) error {
 	var refs []identity.ContactRef
 	var leads []report.LeadRef
 	// Typed sets: a map[any] boxed every key, an allocation for each identities row.

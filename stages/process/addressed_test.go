@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/schemas"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // After a change of number, a status of a message sent before it and a call the business
@@ -30,7 +30,7 @@ func TestStatusesAndBusinessCallsToAnOldIdentityLeaveTheContactAsTheUserSaid(t *
 		ev := &events[i]
 		ev.Tenant, ev.WABA, ev.PhoneNumberID = "t1", "t1", "pn"
 		ev.DedupeKey = ev.ID + "|" + ev.Status
-		u := &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks", Offset: int64(i)}, Events: []model.Event{*ev}}
+		u := &unit.Unit{Rec: &unit.Record{Topic: "whatsapp.webhooks", Offset: int64(i)}, Events: []model.Event{*ev}}
 		if err := s.Process(context.Background(), u); err != nil {
 			t.Fatal(err)
 		}

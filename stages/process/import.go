@@ -7,8 +7,8 @@ import (
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/stages/report"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // HeaderWorker names the worker that published an identity snapshot, so that a worker
@@ -20,7 +20,7 @@ const HeaderWorker = "x-wapipe-worker"
 // into the report state, and emits the rows that changed here, with the leads of any
 // contact it merged moved to the survivor. A snapshot
 // that cannot be read is dead-lettered; the log goes on.
-func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
+func (s *Stage) Import(_ context.Context, u *unit.Unit) error {
 	for _, h := range u.Rec.Headers {
 		if h.Key == HeaderWorker && string(h.Value) == s.Self {
 			return nil
@@ -29,7 +29,7 @@ func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 	if report.IsLeadSnapshot(u.Rec.Value) {
 		rows, republish, err := s.Reports.ImportLead(u.Rec.Value, s.survivor)
 		if errors.Is(err, report.ErrCorrupt) {
-			u.Reject("import", pipeline.ReasonBadSnapshot, err.Error())
+			u.Reject("import", unit.ReasonBadSnapshot, err.Error())
 			return nil
 		}
 		u.Rows, u.Republish = rows, republish && len(rows) > 0
@@ -40,7 +40,7 @@ func (s *Stage) Import(_ context.Context, u *pipeline.Unit) error {
 		return err
 	}
 	if got.Bad[0] != nil {
-		u.Reject("import", pipeline.ReasonBadSnapshot, got.Bad[0].Error())
+		u.Reject("import", unit.ReasonBadSnapshot, got.Bad[0].Error())
 		return nil
 	}
 	u.Rows = got.Rows

@@ -13,10 +13,10 @@ import (
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/report"
 	"github.com/wapipe/wapipe/state"
+	"github.com/wapipe/wapipe/unit"
 )
 
 func newStage(t *testing.T, self string) *Stage {
@@ -49,8 +49,8 @@ func flushed(s *Stage) error {
 	return s.Durable()
 }
 
-func replicaUnit(value []byte, from string) *pipeline.Unit {
-	return &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.identity", Value: value, Replica: true,
+func replicaUnit(value []byte, from string) *unit.Unit {
+	return &unit.Unit{Rec: &unit.Record{Topic: "whatsapp.identity", Value: value, Replica: true,
 		Headers: []kafka.Header{{Key: HeaderWorker, Value: []byte(from)}}}}
 }
 
@@ -62,7 +62,7 @@ func TestImportOfAnotherWorkersContactAndLead(t *testing.T) {
 	ev := model.Event{Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: "wamid.1", At: 1000,
 		MessageType: "text", DedupeKey: "wamid.1", User: model.Identity{BSUID: "US.1", Phone: "15550001"},
 		Referral: &model.Referral{SourceID: "AD1", CtwaClid: "clid"}}
-	u := &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{ev}}
+	u := &unit.Unit{Rec: &unit.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{ev}}
 	if err := a.Process(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +134,8 @@ func TestAStopMidBatchReplaysToTheSameRows(t *testing.T) {
 		return model.Event{Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: id, At: at,
 			MessageType: "text", DedupeKey: id, User: who, Referral: &model.Referral{SourceID: "AD1"}}
 	}
-	batch := func() *pipeline.Unit {
-		return &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{
+	batch := func() *unit.Unit {
+		return &unit.Unit{Rec: &unit.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{
 			msg("w1", 100, model.Identity{Phone: "15550002"}),
 			msg("w2", 200, model.Identity{BSUID: "US.2"}),
 			msg("w3", 300, model.Identity{BSUID: "US.2", Phone: "15550002"}), // the BSUID contact merges into the phone's
@@ -186,8 +186,8 @@ func rowStrings(rows []model.Row) []string {
 func TestImportOfAPoorerSnapshotAsksToPublishAgain(t *testing.T) {
 	ctx := context.Background()
 	a, b := newStage(t, "w_a"), newStage(t, "w_b")
-	inbound := func(id, username string, at int64) *pipeline.Unit {
-		return &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{{Kind: model.KindInbound,
+	inbound := func(id, username string, at int64) *unit.Unit {
+		return &unit.Unit{Rec: &unit.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{{Kind: model.KindInbound,
 			Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: id, At: at, MessageType: "text", DedupeKey: id,
 			User: model.Identity{BSUID: "US.1", Phone: "15550001", Username: username}}}}
 	}

@@ -10,11 +10,11 @@ import (
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/pipeline"
 	"github.com/wapipe/wapipe/schemas"
 	"github.com/wapipe/wapipe/stages/dedupe"
 	"github.com/wapipe/wapipe/stages/report"
 	"github.com/wapipe/wapipe/state"
+	"github.com/wapipe/wapipe/unit"
 )
 
 // Stage holds the stores the sequential stage works on.
@@ -32,13 +32,13 @@ type Stage struct {
 }
 
 // Process implements pipeline.Stages.Process.
-func (s *Stage) Process(_ context.Context, u *pipeline.Unit) error {
+func (s *Stage) Process(_ context.Context, u *unit.Unit) error {
 	if len(u.Invalid) > 0 {
 		reasons := make([]string, len(u.Invalid))
 		for i, inv := range u.Invalid {
 			reasons[i] = inv.String()
 		}
-		u.Reject("decode", pipeline.ReasonInvalidEvent, strings.Join(reasons, "; "))
+		u.Reject("decode", unit.ReasonInvalidEvent, strings.Join(reasons, "; "))
 	}
 	for i := range u.Events {
 		ev := &u.Events[i]

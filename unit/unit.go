@@ -1,15 +1,21 @@
-package pipeline
+// Package unit is what flows through the worker: a Kafka record and everything the stages
+// derive from it, up to the rows the sinks write. It is a leaf (as benthos's message package):
+// stages and sinks import it, never the runner that moves units between them.
+//
+// What it promises: a unit is owned by one stage at a time, in record order per partition;
+// its record's offset is acknowledged (Lease) only once the whole unit is durable.
+package unit
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
 	"github.com/wapipe/wapipe/model"
 )
 
-// Record is one Kafka message on its way through the pipeline, with the lease of the
-// partition generation that fetched it so that its acknowledgement lands in the right place.
+// Record is one Kafka message on its way through the pipeline.
 type Record struct {
 	Topic     string
 	Partition int
@@ -18,12 +24,17 @@ type Record struct {
 	Value     []byte
 	Headers   []kafka.Header
 	Time      time.Time
-	// Replica marks a record of the replica topic (Config.Replica): the runner hands it
-	// to Stages.Import instead of decoding and processing it.
+	// Replica marks a record of the replica topic (the identity topic): the runner hands it
+	// to the import stage instead of decoding and processing it.
 	Replica bool
-
-	lease *lease
+	// Lease is the claim of the partition generation that fetched the record, acknowledged
+	// once its unit is durable so that the offset commits in the right place. The runner
+	// sets it; stages and sinks leave it alone.
+	Lease Lease
 }
+
+// Lease takes the acknowledgement of a record's offset.
+type Lease interface{ Ack(offset int64) }
 
 // Source is the record's coordinates as dead letters name them: topic/partition/offset.
 func (r *Record) Source() string { return fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset) }
@@ -62,5 +73,3 @@ func (u *Unit) Reject(stage string, why Reason, reason string) {
 	}
 	u.DeadLetter.Reason += "; " + reason
 }
-
-func (u *Unit) size() int { return len(u.Rec.Value) }

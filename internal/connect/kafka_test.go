@@ -109,6 +109,20 @@ func TestKafkaTLS(t *testing.T) {
 		t.Fatalf("untrusted CA: want %q, got %v", KindTLS, err)
 	}
 	t.Logf("untrusted CA: %v", err)
+	if err := dial(addr, link(t, Kafka{CAFile: certs.CAFile, ServerName: "localhost"})); err != nil {
+		t.Errorf("--kafka-tls-server-name localhost (in the certificate): %v", err)
+	}
+	if err := Explain("kafka", dial(addr, link(t, Kafka{CAFile: certs.CAFile, ServerName: "kafka.example"}))); KindOf(err) != KindTLS {
+		t.Errorf("a server name the certificate does not hold: want %q, got %v", KindTLS, err)
+	}
+	var warned strings.Builder
+	insecure, err := Kafka{Insecure: true}.Link(slog.New(slog.NewTextHandler(&warned, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := roundTrip(t, addr, insecure); err != nil || !strings.Contains(warned.String(), "level=WARN") {
+		t.Errorf("--kafka-tls-insecure: %v, warning %q", err, warned.String())
+	}
 
 	mtls := broker(t, kfake.TLS(certs.ServerTLS(t, true)), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", testUser, testPassword))
 	withCert := Kafka{CAFile: certs.CAFile, CertFile: certs.ClientCert, KeyFile: certs.ClientKey,

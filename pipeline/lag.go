@@ -16,7 +16,7 @@ import (
 // not the fetch position, so it grows while records wait for a dependency (a ClickHouse
 // outage) instead of reading 0 because they were fetched.
 func (r *Runner) lagLoop(ctx context.Context) {
-	client := &kafka.Client{Addr: kafka.TCP(r.cfg.Brokers...), Timeout: 5 * time.Second}
+	client := &kafka.Client{Addr: kafka.TCP(r.cfg.Brokers...), Timeout: 5 * time.Second, Transport: r.cfg.Transport} // TLS and SASL
 	t := time.NewTicker(r.cfg.LagInterval)
 	defer t.Stop()
 	for {

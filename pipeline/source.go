@@ -69,6 +69,13 @@ func (s *source) run(ctx context.Context) error {
 	defer group.Close() // leaves the group
 	for {
 		kgen, err := group.Next(ctx)
+		if errors.Is(err, kafka.RebalanceInProgress) && ctx.Err() == nil {
+			// A rebalance, not an outage: kafka-go joins again at once and the broker paces it;
+			// a backoff here would slow every rebalance and make /readyz 503 during it.
+			s.metrics.Errors.WithLabelValues("group").Inc()
+			s.log.Info("consumer group rebalancing", "err", err)
+			continue
+		}
 		if err != nil && ctx.Err() == nil {
 			s.metrics.Errors.WithLabelValues("group").Inc()
 			err = s.retryAfter(ctx, health.Kafka, "join the consumer group", err, func() (err error) {

@@ -179,7 +179,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
-		sink, afterDurable(publish, seen, proc), m)
+		sink, afterDurable(publish, seen, proc, func() error { return syncState(db, c.stateDir) }), m)
 	if err != nil {
 		return err
 	}
@@ -222,9 +222,10 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
 // (not those of dead letters: sent again after their cause is removed, they are processed),
-// and last drops the batch's record of changed contacts: until then a crash makes the
-// next start rewrite and republish those contacts (heal), whatever a replay skips.
-func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
+// drops the batch's record of changed contacts (until then a crash makes the next start
+// rewrite and republish those contacts (heal), whatever a replay skips), and last syncs the
+// state to disk, so that it is never behind the offsets committed after it (statesync.go).
+func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, syncState func() error) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*pipeline.Unit) error {
 		if publish != nil {
 			if err := publish.Publish(ctx, batch); err != nil {
@@ -241,7 +242,11 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 		}
 		seen.Remember(keys)
 		seen.Forget(dead)
-		return proc.Durable()
+		if err := proc.Durable(); err != nil {
+			return err
+		}
+		// Last, and once a batch: the batch's offsets may be committed as soon as this returns.
+		return syncState()
 	}
 }
 

@@ -117,7 +117,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		}
 	}
 	st.waitingFor("opening the state in " + c.stateDir)
-	db, err := openState(c.stateDir)
+	db, err := openOrRebuildState(c.stateDir, log)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ type Metrics struct {
 	Written    prometheus.Counter // records made durable
 	Replicated prometheus.Counter // replica records made durable
 	DeadLetter prometheus.Counter
-	Errors     *prometheus.CounterVec // by where: fetch, commit, group, sink, stage, panic
+	Errors     *prometheus.CounterVec // by where: fetch, commit, group, sink, stage
 	Lag        *prometheus.GaugeVec   // by partition: high watermark - last fetched - 1
 	Committed  *prometheus.GaugeVec   // by partition: last committed offset
 	Partitions prometheus.Gauge

@@ -49,7 +49,7 @@ func (r *Runner) processLoop(ctx, fetchCtx context.Context, in <-chan *unit.Unit
 			if u.Rec.Replica {
 				stage, run = "import", r.stages.Import
 			}
-			guard(stage, u, func() { err = run(ctx, u) })
+			r.guard(stage, u, func() { err = run(ctx, u) })
 			if err != nil {
 				r.metrics.Errors.WithLabelValues("stage").Inc()
 				return err

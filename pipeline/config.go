@@ -28,7 +28,7 @@ type Config struct {
 
 	FetchMaxBytes    int
 	FetchMaxWait     time.Duration
-	MaxInFlightBytes int64 // bodies fetched and not yet durable; fetching blocks above it
+	MaxInFlightBytes int64 // bodies fetched and not yet durable, and the readers' fetches ahead of them (prefetch.go); fetching blocks above it
 
 	DecodeWorkers  int
 	BatchRows      int           // flush when a batch holds this many rows,

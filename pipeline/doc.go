@@ -8,7 +8,8 @@
 //   - Work of a revoked partition is fenced: a generation that ended never commits.
 //   - Memory is bounded: a byte budget caps the bodies in flight; fetching blocks when the
 //     sink falls behind.
-//   - A panic in a stage becomes that record's error (it is dead-lettered); a dead goroutine
+//   - A panic in a stage becomes that record's dead letter ("panic: ..."; the stack is
+//     logged, counted as wapipe_errors_total{where="panic"}), never a crash; a dead goroutine
 //     stops the worker loudly. Shutdown is ordered: stop fetching, drain the stages, flush
 //     the sink, commit, leave the group.
 package pipeline

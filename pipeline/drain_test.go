@@ -32,10 +32,11 @@ func (s *blockingSink) Write(ctx context.Context, _ []*unit.Unit) error {
 }
 
 // While the sink blocks, fetching stops within the byte budget: the bodies fetched and not
-// yet durable never exceed MaxInFlightBytes. Once the sink recovers, everything is committed.
+// yet durable never exceed the records' part of MaxInFlightBytes (the rest is the readers'
+// fetches, prefetch.go). Once the sink recovers, everything is committed.
 func TestBlockedSinkBoundsBytesInFlight(t *testing.T) {
 	const parts, n, size = 2, 100, 1000
-	const budget = 20 * size
+	const maxInFlight = 20 * size
 	tc := newTestCluster(t, parts)
 	tc.fill(n, size, func(p, i int) string { return "v" })
 	d := newDurable()
@@ -56,7 +57,12 @@ func TestBlockedSinkBoundsBytesInFlight(t *testing.T) {
 		return d.after(ctx, batch)
 	}
 	cfg := tc.config("g")
-	cfg.MaxInFlightBytes = budget
+	cfg.MaxInFlightBytes = maxInFlight
+	withDefaults, err := cfg.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := withDefaults.recordBytes()
 	sink := newBlockingSink()
 	run := start(t, cfg, st, sink, after)
 

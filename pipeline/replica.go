@@ -73,7 +73,7 @@ func (rp *replica) run(ctx context.Context) error {
 		rp.leases[l] = ends[p]
 		rp.mu.Unlock()
 		wg.Go(func() {
-			rp.src.read(ctx, l, true)
+			rp.src.read(ctx, l, true, rp.src.cfg.replicaFetch(len(starts)))
 			rp.src.handOver(l)
 		})
 	}

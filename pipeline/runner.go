@@ -179,7 +179,7 @@ func (r *Runner) decodeLoop(ctx context.Context, in <-chan *unit.Record, out cha
 		u := &unit.Unit{Rec: rec}
 		s.Go(func() stream.Callback {
 			if !rec.Replica {
-				guard("decode", u, func() { r.stages.Decode(u) })
+				r.guard("decode", u, func() { r.stages.Decode(u) })
 			}
 			return func() {
 				select {
@@ -192,11 +192,19 @@ func (r *Runner) decodeLoop(ctx context.Context, in <-chan *unit.Record, out cha
 	s.Wait()
 }
 
-// guard turns a panic inside a stage into a dead letter for that one record.
-func guard(stage string, u *unit.Unit, f func()) {
-	if rec := panics.Try(f); rec != nil {
-		u.Reject(stage, unit.ReasonPanic, fmt.Sprintf("panic: %v", rec.Value))
+// guard turns a panic inside a stage into a dead letter for that one record, so that a
+// record the code cannot handle is set aside instead of crashing the worker, which would
+// read it again and crash again, forever. The stack goes to the log, with the record's
+// coordinates: it helps the fix, and a dead letter's header is no place for it.
+func (r *Runner) guard(stage string, u *unit.Unit, f func()) {
+	rec := panics.Try(f)
+	if rec == nil {
+		return
 	}
+	u.Reject(stage, unit.ReasonPanic, fmt.Sprintf("panic: %v", rec.Value))
+	r.metrics.Errors.WithLabelValues("panic").Inc()
+	r.cfg.Logger.Error("a stage panicked on a record; it is dead-lettered", "stage", stage,
+		"source", u.Rec.Source(), "panic", fmt.Sprint(rec.Value), "stack", string(rec.Stack))
 }
 
 // commitLoop commits durable offsets every CommitInterval until the flush loop is done

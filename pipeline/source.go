@@ -49,7 +49,7 @@ type source struct {
 
 func newSource(cfg Config, m *Metrics, out chan<- *unit.Record) *source {
 	return &source{cfg: cfg, log: cfg.Logger, metrics: m, out: out,
-		budget: semaphore.NewWeighted(cfg.MaxInFlightBytes), leases: map[*lease]struct{}{}}
+		budget: semaphore.NewWeighted(cfg.recordBytes()), leases: map[*lease]struct{}{}}
 }
 
 // run takes part in the group until ctx ends. Each generation's partitions are fetched by
@@ -92,27 +92,28 @@ func (s *source) run(ctx context.Context) error {
 		s.log.Info("joined generation", "generation", kgen.ID, "member", kgen.MemberID, "partitions", len(parts))
 		for _, pa := range parts {
 			pa := pa
-			kgen.Start(func(gctx context.Context) { s.fetch(gctx, gen, pa) })
+			kgen.Start(func(gctx context.Context) { s.fetch(gctx, gen, pa, len(parts)) })
 		}
 	}
 }
 
 // fetch reads one partition from its committed offset until the generation ends, then waits
 // (bounded) for its records to become durable and commits them before handing the partition over.
-func (s *source) fetch(ctx context.Context, gen *generation, pa kafka.PartitionAssignment) {
+func (s *source) fetch(ctx context.Context, gen *generation, pa kafka.PartitionAssignment, readers int) {
 	l := newLease(s.cfg.Topic, pa.ID, gen, pa.Offset)
 	s.track(l, true)
 	defer s.track(l, false)
-	s.read(ctx, l, false)
+	s.read(ctx, l, false, s.cfg.groupFetch(readers))
 	s.handOver(l)
 }
 
 // read fetches the lease's partition from its start offset into the pipeline until ctx
-// ends, each record charged to the byte budget until it is durable.
-func (s *source) read(ctx context.Context, l *lease, replica bool) {
+// ends, each record charged to the byte budget until it is durable; what the reader holds
+// before that is bounded by maxBytes (prefetch.go).
+func (s *source) read(ctx context.Context, l *lease, replica bool, maxBytes int) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: s.cfg.Brokers, Topic: l.topic, Partition: l.partition,
-		MinBytes: 1, MaxBytes: s.cfg.FetchMaxBytes, MaxWait: s.cfg.FetchMaxWait, Dialer: s.cfg.Dialer,
+		MinBytes: 1, MaxBytes: maxBytes, MaxWait: s.cfg.FetchMaxWait, QueueCapacity: readerQueue, Dialer: s.cfg.Dialer,
 		Logger: kafkalog.Debug(s.log, "reader"), ErrorLogger: kafkalog.Errors(s.log, "reader"),
 	})
 	defer r.Close()
@@ -187,8 +188,8 @@ func (s *source) done(rec *unit.Record) {
 // weigh charges at least one byte per record and at most the whole budget, so one body
 // larger than the budget still passes alone instead of blocking forever.
 func (s *source) weigh(n int) int64 {
-	if int64(n) > s.cfg.MaxInFlightBytes {
-		return s.cfg.MaxInFlightBytes
+	if int64(n) > s.cfg.recordBytes() {
+		return s.cfg.recordBytes()
 	}
 	if n < 1 {
 		return 1

@@ -141,7 +141,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		}
 	}
 	st.waitingFor("opening the state in " + c.stateDir)
-	db, err := openState(c.stateDir)
+	db, err := openOrRebuildState(c.stateDir, log)
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
-		sink, afterDurable(publish, seen, proc), m)
+		sink, afterDurable(publish, seen, proc, func() error { return syncState(db, c.stateDir) }), m)
 	if err != nil {
 		return err
 	}
@@ -267,9 +267,10 @@ func decodeReason(err error) unit.Reason {
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
 // (not those of dead letters: sent again after their cause is removed, they are processed),
-// and last checkpoints the batch's state: until then a crash loses that state, so the
-// replayed records change it again and return (and publish) the same rows.
-func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
+// checkpoints the batch's state (until then a crash loses that state, so the replayed
+// records change it again and return, and publish, the same rows), and last syncs the
+// state to disk, so that it is never behind the offsets committed after it (statesync.go).
+func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, syncState func() error) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*unit.Unit) error {
 		if publish != nil {
 			if err := publish.Publish(ctx, batch); err != nil {
@@ -286,7 +287,11 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 		}
 		seen.Remember(keys)
 		seen.Forget(dead)
-		return proc.Durable()
+		if err := proc.Durable(); err != nil {
+			return err
+		}
+		// Last, and once a batch: the batch's offsets may be committed as soon as this returns.
+		return syncState()
 	}
 }
 

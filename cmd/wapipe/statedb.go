@@ -27,12 +27,21 @@ func openState(dir string) (*badger.DB, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := flushLargerMemtables(dir); err != nil {
+	unlock, err := lockDir(dir)
+	if err != nil {
 		return nil, fmt.Errorf("open state in %s: %w", dir, err)
+	}
+	err = checkTables(dir, stateOptions(dir, memTableSize))
+	unlock() // Badger takes it again
+	if err != nil {
+		return nil, fmt.Errorf("open state in %s: %w", dir, corruption(err))
+	}
+	if err := flushLargerMemtables(dir); err != nil {
+		return nil, fmt.Errorf("open state in %s: %w", dir, corruption(err))
 	}
 	db, err := badger.Open(stateOptions(dir, memTableSize))
 	if err != nil {
-		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, err)
+		return nil, fmt.Errorf("open state in %s: %w (is another worker using it?)", dir, corruption(err))
 	}
 	if err := dropRetired(db); err != nil {
 		db.Close()

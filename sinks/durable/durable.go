@@ -4,8 +4,11 @@
 // It promises: transient failures (ClickHouse or Kafka away, timeouts, too many parts) are
 // retried with backoff until they succeed or the context ends, and Healthy reports false
 // meanwhile; a row ClickHouse rejects for good is split out of its batch, its record is
-// dead-lettered with the reason, and the other rows land. Write returns nil only when all
-// of it is durable.
+// dead-lettered with the reason, and the other rows land. Of a key's versions only the one
+// FINAL reads is inserted; when that one is rejected, the best version of the units left is
+// inserted in its place, so no unit is acknowledged without its rows. One bad value rejects
+// its own row, never its neighbours' (InsertSplitting). Write returns nil only when all of
+// it is durable.
 package durable
 
 import (
@@ -43,29 +46,80 @@ func (s *Sink) Healthy() bool { return s.healthy.Load() }
 
 // Write implements pipeline.Sink.
 func (s *Sink) Write(ctx context.Context, batch []*unit.Unit) error {
-	byTable := group(batch)
-	for _, table := range model.Tables {
-		rows := byTable[table]
-		if len(rows) == 0 {
-			continue
-		}
-		var rejected []clickhouse.Rejected
-		err := s.retry(ctx, health.ClickHouse, "insert "+table, func() error {
-			var err error
-			rejected, err = s.ch.InsertSplitting(ctx, table, rows)
-			return connect.Explain("clickhouse", err) // a refused login reads as one in logs and /readyz
-		})
-		if err != nil {
-			return err
-		}
-		for _, r := range rejected {
-			ownerOf(batch, r.Row).Reject("sink", unit.ReasonRowRejected, fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
-		}
+	if err := s.writeRows(ctx, batch); err != nil {
+		return err
 	}
 	letters := lettersOf(batch)
 	return s.retry(ctx, health.Kafka, "dead letters", func() error {
 		return connect.Explain("kafka", s.dlq.Write(ctx, letters))
 	})
+}
+
+// writeRows inserts the rows FINAL would read (group), dead-letters the unit of each row
+// ClickHouse rejects, and then writes, for every rejected key, the best version left among
+// the units not rejected: the kept row stood for the versions it superseded, which other
+// units carried, and those units must not be acknowledged without them. Each round rejects
+// at least one more unit, so it ends.
+func (s *Sink) writeRows(ctx context.Context, batch []*unit.Unit) error {
+	byTable := group(batch)
+	rejectedBy := map[*unit.Unit]bool{}
+	for len(byTable) > 0 {
+		again := map[string]map[model.RowKey]bool{} // table -> keys whose kept row was rejected
+		for _, table := range model.Tables {
+			rejected, err := s.insert(ctx, table, byTable[table])
+			if err != nil {
+				return err
+			}
+			for _, r := range rejected {
+				owner := ownerOf(batch, r.Row)
+				owner.Reject("sink", unit.ReasonRowRejected, fmt.Sprintf("%s rejected a row: %s", table, r.Reason))
+				rejectedBy[owner] = true
+				if again[table] == nil {
+					again[table] = map[model.RowKey]bool{}
+				}
+				again[table][r.Row.Key()] = true
+			}
+		}
+		byTable = regroup(batch, again, rejectedBy)
+	}
+	return nil
+}
+
+// insert writes one table's rows, retrying transient failures, and returns those rejected.
+func (s *Sink) insert(ctx context.Context, table string, rows []model.Row) ([]clickhouse.Rejected, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var rejected []clickhouse.Rejected
+	err := s.retry(ctx, health.ClickHouse, "insert "+table, func() error {
+		var err error
+		rejected, err = s.ch.InsertSplitting(ctx, table, rows)
+		return connect.Explain("clickhouse", err) // a refused login reads as one in logs and /readyz
+	})
+	return rejected, err
+}
+
+// regroup groups again, for the keys given, the rows of the units the sink has not rejected.
+func regroup(batch []*unit.Unit, keys map[string]map[model.RowKey]bool, rejected map[*unit.Unit]bool) map[string][]model.Row {
+	if len(keys) == 0 {
+		return nil
+	}
+	var left []*unit.Unit
+	for _, u := range batch {
+		if rejected[u] {
+			continue
+		}
+		var rows []model.Row
+		for _, r := range u.Rows {
+			if keys[r.Table()][r.Key()] {
+				rows = append(rows, r)
+			}
+		}
+		if len(rows) > 0 {
+			left = append(left, &unit.Unit{Rows: rows, Rec: u.Rec})
+		}
+	}
+	return group(left)
 }
 
 // group splits the batch's rows per table, and keeps of each logical key only the row

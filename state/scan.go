@@ -110,4 +110,3 @@ func (s *Store) Seek(prefix, from []byte) ([]byte, bool, error) {
 	})
 	return best, best != nil, err
 }
-

@@ -12,14 +12,30 @@ import (
 // for rare paths (merges, lookups by key across tenants, maintenance): each one also walks
 // the changes held in memory.
 func (s *Store) Scan(prefix []byte, fn func(key, value []byte) error) error {
+	return s.walk(prefix, true, func(k []byte, mem *change, item *badger.Item) error {
+		if mem != nil {
+			return fn(k, mem.value)
+		}
+		return item.Value(func(v []byte) error { return fn(k, v) })
+	})
+}
+
+// ScanKeys calls fn for every key under prefix, in key order, without reading values.
+func (s *Store) ScanKeys(prefix []byte, fn func(key []byte) error) error {
+	return s.walk(prefix, false, func(k []byte, _ *change, _ *badger.Item) error { return fn(k) })
+}
+
+// walk merges the changes in memory under prefix with Badger's keys, in key order: a key
+// changed in memory comes with its change (deleted ones are skipped), any other with its item.
+func (s *Store) walk(prefix []byte, values bool, fn func(key []byte, mem *change, item *badger.Item) error) error {
 	mem := s.pendingUnder(string(prefix))
 	return s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: values})
 		defer it.Close()
 		it.Rewind()
 		for len(mem) > 0 || it.Valid() {
 			if it.Valid() && (len(mem) == 0 || bytes.Compare(it.Item().Key(), []byte(mem[0].key)) < 0) {
-				if err := it.Item().Value(func(v []byte) error { return fn(it.Item().Key(), v) }); err != nil {
+				if err := fn(it.Item().Key(), nil, it.Item()); err != nil {
 					return err
 				}
 				it.Next()
@@ -31,7 +47,7 @@ func (s *Store) Scan(prefix []byte, fn func(key, value []byte) error) error {
 				it.Next() // the change in memory is newer
 			}
 			if !m.deleted {
-				if err := fn([]byte(m.key), m.value); err != nil {
+				if err := fn([]byte(m.key), &m.change, nil); err != nil {
 					return err
 				}
 			}

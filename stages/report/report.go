@@ -107,7 +107,7 @@ func key(pfx string, parts ...string) []byte {
 func (b *Builder) update(at int64, fn func(tx) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.win.observe(at)
+	b.win.observe(b.st, at)
 	if err := fn(b.tx()); err != nil {
 		b.st.Discard()
 		b.hot = gencache.New[[]byte](hotStates) // it may hold what was discarded

@@ -46,6 +46,23 @@ func (t tx) get(k []byte, decode func([]byte) error) (bool, error) {
 	return found, nil
 }
 
+// probe is get for a key that is one of several places a state may be (the window's
+// segments): a miss is not remembered, or every new message would push useful state out.
+func (t tx) probe(k []byte, decode func([]byte) error) (bool, error) {
+	if v, ok := t.hot.Get(k); ok && v != nil {
+		return true, decode(v)
+	}
+	var kept []byte
+	found, err := t.st.Get(k, func(v []byte) error {
+		kept = bytes.Clone(v)
+		return decode(kept)
+	})
+	if err == nil && found {
+		t.remember(k, kept)
+	}
+	return found, err
+}
+
 func (t tx) remember(k, v []byte) {
 	if t.hot != nil {
 		t.hot.Put(string(k), v)

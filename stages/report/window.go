@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wapipe/wapipe/state"
@@ -53,6 +54,9 @@ type window struct {
 	swept     uint32 // oldestLive at the last sweep: segments below it are gone
 	legacy    bool   // the store still holds state written before the window
 	now       func() time.Time
+	// filters holds a Bloom filter of each live segment's states (filter.go); a segment
+	// without one is read whatever the state.
+	filters map[uint32]*segmentFilter
 }
 
 func segmentOf(at int64) uint32 { return uint32(max(at, 0) / segmentSeconds) }
@@ -67,10 +71,30 @@ func windowKey(seg uint32, kind byte, tenant, id string) []byte {
 	return append(k, id...)
 }
 
-// observe moves the watermark to an event's time.
-func (w *window) observe(at int64) {
+// observe moves the watermark to an event's time. When that moves the newest segment on, the
+// one it leaves is final: its filter goes into the state with it, and the new live segments
+// start with empty filters.
+func (w *window) observe(st *state.Store, at int64) {
 	limit := w.now().Add(maxClockSkew).Unix()
+	was := w.newest()
 	w.watermark = max(w.watermark, min(at, limit))
+	now := w.newest()
+	if now == was {
+		return
+	}
+	if f := w.filters[was]; f != nil && was >= w.oldestLive() {
+		st.Set(filterKey(was), f.encode())
+	}
+	prev := minFilterStates
+	if f := w.filters[was]; f != nil {
+		prev = max(prev, 2*f.n)
+	}
+	for seg := max(was+1, w.oldestLive()); seg <= now; seg++ {
+		if w.filters[seg] == nil {
+			w.filters[seg] = newSegmentFilter(0)
+		}
+	}
+	w.filters[now] = newSegmentFilter(prev)
 }
 
 // newest is the segment new state goes into.
@@ -100,16 +124,25 @@ func (w *window) lookup(txn tx, kind byte, tenant, id string, at int64, decode f
 	if at > 0 {
 		start = min(max(segmentOf(at), oldest), newest)
 	}
+	h := stateHash(kind, tenant, id)
 	for i := uint32(0); i <= newest-oldest; i++ {
 		seg := start - i
 		if i > start-oldest {
 			seg = start + (i - (start - oldest))
 		}
+		if f := w.filters[seg]; f != nil && !f.mayHold(h) {
+			continue // not in this segment: no read
+		}
 		k := windowKey(seg, kind, tenant, id)
-		found, err := txn.get(k, decode)
+		found, err := txn.probe(k, decode)
 		if err != nil || found {
 			return openState{key: k, found: found}, err
 		}
+	}
+	// Not found: it goes into the newest segment (the caller writes it there, or writes
+	// nothing and the filter holds one state too many, which costs a read, never a miss).
+	if f := w.filters[newest]; f != nil {
+		f.add(h)
 	}
 	if w.legacy {
 		pfx := legacyMsg
@@ -156,6 +189,11 @@ func (w *window) sweep(st *state.Store) error {
 			return err
 		}
 	}
+	for seg := range w.filters {
+		if seg < below {
+			delete(w.filters, seg)
+		}
+	}
 	w.swept = below
 	return nil
 }
@@ -183,7 +221,62 @@ func (w *window) load(st *state.Store) error {
 		}
 		w.legacy = w.legacy || found
 	}
+	return w.loadFilters(st)
+}
+
+// loadFilters reads the filter each closed live segment was given when it closed, and builds
+// the others (the newest; any segment an older version wrote) from their keys.
+func (w *window) loadFilters(st *state.Store) error {
+	w.filters = map[uint32]*segmentFilter{}
+	newest := w.newest()
+	prev := 0
+	for seg := w.oldestLive(); seg <= newest; seg++ {
+		var f *segmentFilter
+		found, err := st.Get(filterKey(seg), func(v []byte) error {
+			var err error
+			f, err = decodeSegmentFilter(v)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !found || seg == newest {
+			if f, err = w.buildFilter(st, seg, seg == newest, prev); err != nil {
+				return err
+			}
+		}
+		w.filters[seg] = f
+		prev = f.n
+	}
 	return nil
+}
+
+// buildFilter reads the keys of one segment into a new filter, with room to grow for the
+// newest (twice its states or the previous segment's, whichever is more).
+func (w *window) buildFilter(st *state.Store, seg uint32, growing bool, prev int) (*segmentFilter, error) {
+	var hashes []uint64
+	pfx := segmentPrefix(seg)
+	err := st.ScanKeys(pfx, func(k []byte) error {
+		rest := k[len(pfx):]
+		if len(rest) == 0 || rest[0] == filterKind {
+			return nil
+		}
+		tenant, id, _ := strings.Cut(string(rest[1:]), "\x00")
+		hashes = append(hashes, stateHash(rest[0], tenant, id))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	capacity := len(hashes)
+	if growing {
+		capacity = max(minFilterStates, 2*len(hashes), 2*prev)
+	}
+	f := newSegmentFilter(capacity)
+	for _, h := range hashes {
+		f.add(h)
+	}
+	return f, nil
 }
 
 // saveWatermark puts the watermark into the batch it covers.

@@ -8,7 +8,7 @@ export WAPIPE_CH_PORT := $(CH_PORT)
 export WAPIPE_TEST_CLICKHOUSE ?= $(CH_ADDR)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop tools clean
+.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop cluster cluster-stop tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}' | sed 's/\$$(CH_PORT)/$(CH_PORT)/g'
@@ -21,6 +21,12 @@ clickhouse: ## install (if missing) and start the private ClickHouse on 127.0.0.
 
 clickhouse-stop: ## stop the private ClickHouse
 	scripts/clickhouse.sh stop
+
+cluster: ## install (if missing) and start a loopback cluster: ZooKeeper and 2 ClickHouse replicas (scripts/cluster.sh)
+	scripts/cluster.sh start
+
+cluster-stop: ## stop the loopback cluster
+	scripts/cluster.sh stop
 
 tools: ## install docker-compose with apt-get, as root, when missing (to validate docker-compose.yml in the tests; SKIP_TOOLS=1: don't)
 	@[ -n "$(SKIP_TOOLS)" ] || command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && echo "installing docker-compose with apt-get (to validate docker-compose.yml; skip: make test SKIP_TOOLS=1)" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null || echo "docker-compose not installed: its check will be skipped"; }
@@ -45,4 +51,5 @@ soak: clickhouse build ## the soak: 1M webhooks, 1% poison, 3 workers, 10 SIGKIL
 
 clean: ## remove build output and the private ClickHouse's data
 	scripts/clickhouse.sh stop || true
-	rm -rf bin .clickhouse data
+	scripts/cluster.sh stop || true
+	rm -rf bin .clickhouse .cluster data

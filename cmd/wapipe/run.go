@@ -42,6 +42,7 @@ type tuning struct {
 	lastSeenStep    time.Duration
 	cacheContacts   int
 	dedupeKeys      int
+	layout          layoutFlags // for the migrations at start
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -49,6 +50,7 @@ func runCmd(ctx context.Context, args []string) error {
 	var c common
 	var t tuning
 	c.workerFlags(fs)
+	t.layout.register(fs)
 	fs.IntVar(&t.batchRows, "batch-rows", 25_000, "flush to ClickHouse when a batch holds this many rows")
 	fs.DurationVar(&t.batchAge, "batch-age", time.Second, "flush to ClickHouse when a batch is this old")
 	fs.IntVar(&t.maxInFlightMB, "max-in-flight-mb", 32, "webhook bytes fetched and not yet durable; fetching pauses above it")
@@ -105,7 +107,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
 
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
+	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg,
+		Layout: t.layout.layout()})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,141 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wapipe/wapipe/model"
+)
+
+var onCluster = regexp.MustCompile(`\sON CLUSTER c1\s`)
+
+// Every statement of every migration has a cluster form: a new migration of a shape the layout does not
+// know fails here, not on a customer's cluster.
+func TestEveryMigrationHasAClusterForm(t *testing.T) {
+	all, err := Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Layout{Cluster: "c1", ZooKeeperPath: "/zk/"}.check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range append(all, Migration{Name: "schema_migrations", Statements: []string{migrationsDDL}}) {
+		for _, stmt := range m.Statements {
+			out, err := l.statements(stmt, "db")
+			if err != nil {
+				t.Fatalf("%s: %v", m.Name, err)
+			}
+			for _, s := range out {
+				if !onCluster.MatchString(s) || strings.Contains(s, "{database}") {
+					t.Errorf("%s: %s", m.Name, s)
+				}
+			}
+			if strings.HasPrefix(stmt, "CREATE TABLE") {
+				if len(out) != 2 || !strings.Contains(out[0], "ENGINE = ReplicatedReplacingMergeTree('/zk/{shard}/db/") ||
+					!strings.Contains(out[1], "ENGINE = Distributed('c1', 'db', '") || !strings.Contains(out[1], "cityHash64(") {
+					t.Errorf("%s: %q", m.Name, out)
+				}
+			}
+		}
+	}
+	for _, bad := range []Layout{{Cluster: "a;b"}, {Cluster: "c", ZooKeeperPath: "zk"}, {Cluster: "c", ZooKeeperPath: "/a'b"}} {
+		if _, err := bad.check(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// clusterEnv is the loopback cluster of scripts/cluster.sh: WAPIPE_TEST_CLUSTER its native addresses
+// (comma-separated, `scripts/cluster.sh addrs`) and WAPIPE_TEST_CLUSTER_NAME its name (default wapipe).
+// Without it the test skips: `make test-cluster` starts the cluster and sets both.
+func clusterEnv(t *testing.T) (addrs []string, name string) {
+	t.Helper()
+	v := os.Getenv("WAPIPE_TEST_CLUSTER")
+	if v == "" {
+		t.Skip("WAPIPE_TEST_CLUSTER is unset: run `make test-cluster`")
+	}
+	name = os.Getenv("WAPIPE_TEST_CLUSTER_NAME")
+	if name == "" {
+		name = "wapipe"
+	}
+	return strings.Split(v, ","), name
+}
+
+// clusterClient opens a client on each server of the cluster on a fresh database, dropped ON CLUSTER
+// when the test ends; the first client is laid out for the cluster.
+func clusterClients(t *testing.T) []*Client {
+	t.Helper()
+	addrs, name := clusterEnv(t)
+	db := fmt.Sprintf("wapipe_cluster_%016x", rand.Uint64())
+	var out []*Client
+	for i := range addrs {
+		c, err := Open(t.Context(), Config{Addrs: append(addrs[i:], addrs[:i]...), Database: db,
+			Layout: Layout{Cluster: name, ZooKeeperPath: "/wapipe_test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := out[0].Conn().Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s ON CLUSTER %s", db, name)); err != nil {
+			t.Errorf("drop %s: %v", db, err)
+		}
+		for _, c := range out {
+			_ = c.Close()
+		}
+	})
+	return out
+}
+
+// On the cluster, migrate twice (the second applies nothing, from the other server too), write two
+// versions of rows through the plain names, and read one row per key with FINAL from every server.
+func TestMigrateOnCluster(t *testing.T) {
+	cs := clusterClients(t)
+	applied, err := cs[0].Migrate(t.Context())
+	if err != nil || len(applied) == 0 {
+		t.Fatalf("applied %v, err %v", applied, err)
+	}
+	for _, c := range cs {
+		if again, err := c.Migrate(t.Context()); err != nil || len(again) != 0 {
+			t.Fatalf("second run applied %v, err %v; want nothing", again, err)
+		}
+	}
+	const keys = 500
+	for _, version := range []uint64{1, 2} {
+		rows := make([]model.Row, keys)
+		for i := range rows {
+			rows[i] = chatRow(i, version)
+		}
+		if err := cs[int(version)%len(cs)].Insert(t.Context(), "chat_report", rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cs {
+		// Replication is asynchronous: the other replica may need a moment to fetch the parts.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var n, v2 uint64
+			err := c.Conn().QueryRow(t.Context(), fmt.Sprintf(
+				"SELECT count(), countIf(version = 2) FROM %s.chat_report FINAL", c.Database())).Scan(&n, &v2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == keys && v2 == keys {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server %d: FINAL read %d rows, %d of version 2; want %d of each", i, n, v2, keys)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}

@@ -8,7 +8,7 @@ export WAPIPE_CH_PORT := $(CH_PORT)
 export WAPIPE_TEST_CLICKHOUSE ?= $(CH_ADDR)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop cluster cluster-stop tools clean
+.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop cluster cluster-stop test-cluster tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}' | sed 's/\$$(CH_PORT)/$(CH_PORT)/g'
@@ -42,6 +42,16 @@ test: clickhouse tools lint ## every test, against the private ClickHouse and th
 	go test $(GO_TEST_FLAGS) ./...
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./stages/decode/
 	go test -run '^$$' -fuzz FuzzErrorHeader -fuzztime 10s ./sinks/deadletter/
+	$(MAKE) test-cluster
+
+# The cluster's ports (scripts/cluster.sh): node N listens on CLUSTER_PORT+N-1.
+CLUSTER_PORT ?= 19201
+export WAPIPE_CLUSTER_PORT := $(CLUSTER_PORT)
+
+test-cluster: ## the cluster tests: start ZooKeeper and 2 ClickHouse replicas, migrate --cluster, a worker with one replica stopped mid-run; stops the cluster after
+	scripts/cluster.sh start
+	WAPIPE_TEST_CLUSTER=$$(scripts/cluster.sh addrs) go test $(GO_TEST_FLAGS) -run 'Cluster' ./sinks/clickhouse/ ./e2e/; \
+		status=$$?; scripts/cluster.sh stop; exit $$status
 
 bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its flags)
 	go run ./bench --clickhouse $(CH_ADDR)

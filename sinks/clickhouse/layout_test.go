@@ -109,6 +109,12 @@ func TestMigrateOnCluster(t *testing.T) {
 			t.Fatalf("second run applied %v, err %v; want nothing", again, err)
 		}
 	}
+	for i, c := range cs {
+		key, err := partitionKey(t.Context(), c.Conn(), c.Database(), "chat_report"+LocalSuffix)
+		if err != nil || key != "toYYYYMM(first_event_at)" {
+			t.Errorf("server %d: chat_report_local partition key %q, %v", i, key, err)
+		}
+	}
 	const keys = 500
 	for _, version := range []uint64{1, 2} {
 		rows := make([]model.Row, keys)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -35,6 +36,12 @@ func Migrate(ctx context.Context, conn driver.Conn, database string) (applied []
 // MigrateLayout is Migrate with the tables laid out as layout says (one server or a cluster). The
 // bookkeeping table follows the same layout, so any server of a cluster reads what was applied.
 func MigrateLayout(ctx context.Context, conn driver.Conn, database string, layout Layout) (applied []string, err error) {
+	return migrateUpTo(ctx, conn, database, layout, math.MaxUint32)
+}
+
+// migrateUpTo applies the migrations up to version last: the tests build a database of an earlier
+// version with it.
+func migrateUpTo(ctx context.Context, conn driver.Conn, database string, layout Layout, last uint32) (applied []string, err error) {
 	if !identRe.MatchString(database) {
 		return nil, fmt.Errorf("clickhouse: database %q is not a plain identifier", database)
 	}
@@ -56,11 +63,15 @@ func MigrateLayout(ctx context.Context, conn driver.Conn, database string, layou
 		return nil, err
 	}
 	for _, m := range migrations {
-		if done[m.Version] {
+		if done[m.Version] || m.Version > last {
 			continue
 		}
+		apply := execAll
+		if m.swaps() {
+			apply = swapTable
+		}
 		for _, stmt := range m.Statements {
-			if err := execAll(ctx, conn, layout, database, stmt); err != nil {
+			if err := apply(ctx, conn, layout, database, stmt); err != nil {
 				return applied, fmt.Errorf("clickhouse: migration %s: %w", m.Name, err)
 			}
 		}

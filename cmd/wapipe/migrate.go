@@ -14,7 +14,7 @@ type layoutFlags struct{ cluster, zookeeperPath string }
 
 func (l *layoutFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.cluster, "cluster", "",
-		"ClickHouse cluster (remote_servers) to create the tables on: ON CLUSTER, Replicated <table>_local tables, Distributed tables under the plain names; empty: one server")
+		"ClickHouse cluster (its remote_servers name) the tables are laid out on: statements ON CLUSTER, rows in Replicated <table>_local tables, Distributed tables under the plain names; empty: one server")
 	fs.StringVar(&l.zookeeperPath, "zookeeper-path", clickhouse.DefaultZooKeeperPath,
 		"with --cluster, the ZooKeeper prefix of the replicated tables: <prefix>/{shard}/<database>/<table>_local")
 }
@@ -29,8 +29,14 @@ func migrateCmd(ctx context.Context, args []string) error {
 	var l layoutFlags
 	c.clickhouseFlags(fs)
 	l.register(fs)
+	retention := fs.Duration("retention", 0,
+		"give the report tables a TTL: rows expire this long after their first_event_at (ClickHouse 19.6 and later; "+
+			"on 18.16 it says so and changes nothing: use wapipe prune); 0: leave the TTL as it is")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *retention < 0 {
+		return fmt.Errorf("--retention %v: want a positive duration", *retention)
 	}
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Layout: l.layout()})
 	if err != nil {
@@ -47,8 +53,22 @@ func migrateCmd(ctx context.Context, args []string) error {
 	}
 	if len(applied) == 0 {
 		fmt.Printf("%s is up to date\n", where)
+	} else {
+		fmt.Printf("%s: applied %v\n", where, applied)
+	}
+	if *retention == 0 {
 		return nil
 	}
-	fmt.Printf("%s: applied %v\n", where, applied)
+	version, set, err := ch.SetRetention(ctx, *retention)
+	if err != nil {
+		return err
+	}
+	if !set {
+		fmt.Printf("ClickHouse %s has no table TTL (19.6 and later have): --retention changed nothing; "+
+			"drop old months with `wapipe prune --older-than %v` instead\n", version, *retention)
+		return nil
+	}
+	fmt.Printf("%v: rows expire %v after their first_event_at (TTL on ClickHouse %s)\n",
+		clickhouse.ReportTables, *retention, version)
 	return nil
 }

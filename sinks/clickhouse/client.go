@@ -142,3 +142,13 @@ func (c *Client) Migrate(ctx context.Context) ([]string, error) {
 
 // Close releases the connections. Inserts in flight fail.
 func (c *Client) Close() error { return c.conn.Close() }
+
+// Prune drops the months of the report tables that ended at or before cutoff (see the package function).
+func (c *Client) Prune(ctx context.Context, cutoff time.Time, dryRun bool) ([]Partition, error) {
+	return Prune(ctx, c.conn, c.db, c.layout, cutoff, dryRun)
+}
+
+// SetRetention sets the report tables' TTL where the server has one (see the package function).
+func (c *Client) SetRetention(ctx context.Context, retention time.Duration) (version string, applied bool, err error) {
+	return SetRetention(ctx, c.conn, c.db, c.layout, retention)
+}

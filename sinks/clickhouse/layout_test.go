@@ -144,4 +144,14 @@ func TestMigrateOnCluster(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
+	// The rows have first_event_at 0: January 1970, which prune drops on every replica.
+	dropped, err := cs[1].Prune(t.Context(), time.Now(), false)
+	if err != nil || len(dropped) != 1 || dropped[0].Table != "chat_report" || dropped[0].Month != "197001" {
+		t.Fatalf("prune on the cluster dropped %v, %v; want chat_report 197001", dropped, err)
+	}
+	for i, c := range cs {
+		if n, err := count(t.Context(), c.Conn(), "SELECT count() FROM "+c.Database()+".chat_report"); err != nil || n != 0 {
+			t.Errorf("server %d: %d rows after prune, %v", i, n, err)
+		}
+	}
 }

@@ -169,7 +169,7 @@ func lockTable(ctx context.Context, conn driver.Conn, database, table string) (u
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

@@ -22,7 +22,7 @@ clickhouse: ## install (if missing) and start the private ClickHouse on 127.0.0.
 clickhouse-stop: ## stop the private ClickHouse
 	scripts/clickhouse.sh stop
 
-cluster: ## install (if missing) and start a loopback cluster: ZooKeeper and 2 ClickHouse replicas (scripts/cluster.sh)
+cluster: ## install (if missing) and start the loopback clusters: ZooKeeper, 2 replicas of 1 shard, a 2-shard one (scripts/cluster.sh)
 	scripts/cluster.sh start
 
 cluster-stop: ## stop the loopback cluster
@@ -48,9 +48,10 @@ test: clickhouse tools lint ## every test, against the private ClickHouse and th
 CLUSTER_PORT ?= 19201
 export WAPIPE_CLUSTER_PORT := $(CLUSTER_PORT)
 
-test-cluster: ## the cluster tests: start ZooKeeper and 2 ClickHouse replicas, migrate --cluster, a worker with one replica stopped mid-run; stops the cluster after
+test-cluster: ## the cluster tests: ZooKeeper, 1 shard x 2 replicas and 2 shards, migrate --cluster, a worker with a replica stopped mid-run, FINAL exact; stops them after
 	scripts/cluster.sh start
-	WAPIPE_TEST_CLUSTER=$$(scripts/cluster.sh addrs) go test $(GO_TEST_FLAGS) -run 'Cluster' ./sinks/clickhouse/ ./e2e/; \
+	WAPIPE_TEST_CLUSTER=$$(scripts/cluster.sh addrs) WAPIPE_TEST_CLUSTER_SHARDED=$$(scripts/cluster.sh sharded-addrs) \
+		go test $(GO_TEST_FLAGS) -run 'Cluster' ./sinks/clickhouse/ ./e2e/; \
 		status=$$?; scripts/cluster.sh stop; exit $$status
 
 bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its flags)

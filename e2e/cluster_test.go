@@ -16,20 +16,54 @@ import (
 	"github.com/wapipe/wapipe/model"
 )
 
-// clusterEnv is the loopback cluster of scripts/cluster.sh (1 shard, 2 replicas): WAPIPE_TEST_CLUSTER
-// names its native addresses, WAPIPE_TEST_CLUSTER_NAME its name, and WAPIPE_CLUSTER_DIR is passed on to
-// the script. `make test-cluster` starts it and sets them; without them the test skips.
-func clusterEnv(t *testing.T) (addrs []string, name string) {
+// clusterEnv is a loopback cluster of scripts/cluster.sh: WAPIPE_TEST_CLUSTER names the native addresses of
+// the 1-shard, 2-replica one, WAPIPE_TEST_CLUSTER_SHARDED those of the 2-shard one, WAPIPE_TEST_CLUSTER_NAME
+// the name (the sharded one's has _sharded), and WAPIPE_CLUSTER_DIR is passed on to the script.
+// `make test-cluster` starts them and sets these; without them the tests skip.
+func clusterEnv(t *testing.T, sharded bool) (addrs []string, name string) {
 	t.Helper()
-	v := os.Getenv("WAPIPE_TEST_CLUSTER")
-	if v == "" {
-		t.Skip("WAPIPE_TEST_CLUSTER is unset: run `make test-cluster`")
-	}
 	name = os.Getenv("WAPIPE_TEST_CLUSTER_NAME")
 	if name == "" {
 		name = "wapipe"
 	}
+	env := "WAPIPE_TEST_CLUSTER"
+	if sharded {
+		env, name = env+"_SHARDED", name+"_sharded"
+	}
+	v := os.Getenv(env)
+	if v == "" {
+		t.Skip(env + " is unset: run `make test-cluster`")
+	}
 	return strings.Split(v, ","), name
+}
+
+// clusterWorld is newEnv on a cluster: the broker, a database migrated with --cluster (dropped ON
+// CLUSTER at the end), and the flags a worker needs to write through its Distributed tables.
+func clusterWorld(t *testing.T, sharded bool) (e *env, addrs []string, workerFlags []string) {
+	t.Helper()
+	addrs, cluster := clusterEnv(t, sharded)
+	if len(addrs) < 2 {
+		t.Fatalf("cluster %s at %v: want two servers", cluster, addrs)
+	}
+	t.Setenv("WAPIPE_TEST_CLICKHOUSE", addrs[0])
+	e = newEnv(t, 3)
+	e.conn.Close()
+	e.conn = openCH(t, addrs...)
+	e.chAddr = strings.Join(addrs, ",")
+	t.Cleanup(func() {
+		// After the workers stop (cleanups run last first), before newEnv's single-server drop.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := e.conn.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s ON CLUSTER %s", e.database, cluster)); err != nil {
+			t.Logf("drop %s on cluster: %v", e.database, err)
+		}
+	})
+	workerFlags = []string{"--cluster", cluster, "--zookeeper-path", "/wapipe_e2e"}
+	args := append([]string{"migrate", "--clickhouse", e.chAddr, "--database", e.database}, workerFlags...)
+	if out, err := exec.Command(binary, args...).CombinedOutput(); err != nil {
+		t.Fatalf("migrate --cluster: %v\n%s", err, out)
+	}
+	return e, addrs, workerFlags
 }
 
 func clusterScript(t *testing.T, args ...string) {
@@ -54,33 +88,11 @@ func openCH(t *testing.T, addrs ...string) driver.Conn {
 // is back it catches up by replication. FINAL through the plain names, on either server, gives exactly
 // the generator's counts, and both replicas hold the same rows.
 func TestClusterReplicaStoppedMidRunLosesNothing(t *testing.T) {
-	addrs, cluster := clusterEnv(t)
-	if len(addrs) < 2 {
-		t.Fatalf("WAPIPE_TEST_CLUSTER=%v: want the two replicas of one shard", addrs)
-	}
-	t.Setenv("WAPIPE_TEST_CLICKHOUSE", addrs[0])
-	e := newEnv(t, 3)
-	e.conn.Close()
-	e.conn = openCH(t, addrs...)
-	e.chAddr = strings.Join(addrs, ",")
-	t.Cleanup(func() {
-		// After the workers stop (cleanups run last first), before newEnv's single-server drop.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := e.conn.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s ON CLUSTER %s", e.database, cluster)); err != nil {
-			t.Logf("drop %s on cluster: %v", e.database, err)
-		}
-	})
-	out, err := exec.Command(binary, "migrate", "--clickhouse", e.chAddr, "--database", e.database,
-		"--cluster", cluster, "--zookeeper-path", "/wapipe_e2e").CombinedOutput()
-	if err != nil {
-		t.Fatalf("migrate --cluster: %v\n%s", err, out)
-	}
-
+	e, addrs, flags := clusterWorld(t, false)
 	msgs, exp := generate(6_000, 17, 0)
 	third := len(msgs) / 3
 	e.produce(msgs[:2*third])
-	w := e.startWorker(t.TempDir(), "--cluster", cluster, "--zookeeper-path", "/wapipe_e2e")
+	w := e.startWorker(t.TempDir(), flags...)
 	waitFor(t, 90*time.Second, "a third of the records committed", func() bool {
 		return e.committed("wapipe", 3) >= int64(third)
 	})
@@ -104,6 +116,27 @@ func TestClusterReplicaStoppedMidRunLosesNothing(t *testing.T) {
 		}
 	}
 	e.expectSameReplicas(addrs)
+	w.stop(t)
+}
+
+// The worker writes through the Distributed tables of a 2-shard cluster: each shard gets some of every
+// report table's keys and no key is on both, so FINAL through the plain names (applied per shard) gives
+// exactly the generator's counts, from either server.
+func TestClusterShardedFinalIsExact(t *testing.T) {
+	e, addrs, flags := clusterWorld(t, true)
+	msgs, exp := generate(4_000, 19, 0)
+	e.produce(msgs)
+	w := e.startWorker(t.TempDir(), flags...)
+	e.expectReports(exp, 90*time.Second)
+	waitFor(t, 60*time.Second, "every record committed", func() bool { return e.committed("wapipe", 3) == int64(len(msgs)) })
+	for i, addr := range addrs {
+		one := &env{t: t, database: e.database, conn: openCH(t, addr)}
+		one.expectReports(exp, 10*time.Second)
+		one.expectExactCounts(exp)
+		if n := one.count("SELECT count() FROM $db.chat_report_local FINAL"); n <= 0 || n >= int64(exp.ChatRows) {
+			t.Errorf("shard %d holds %d of %d chat rows: not sharded", i+1, n, exp.ChatRows)
+		}
+	}
 	w.stop(t)
 }
 

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# A private ClickHouse cluster on loopback for wapipe's cluster test: one ZooKeeper and SHARDS x REPLICAS
-# ClickHouse servers (default 1 x 2: one shard, two replicas, so a replica can be stopped mid-run).
+# A private ClickHouse cluster on loopback for wapipe's cluster tests: one ZooKeeper and SHARDS x REPLICAS
+# ClickHouse servers for cluster NAME (default 1 x 2: one shard, two replicas, so a replica can be stopped
+# mid-run). With one shard and WAPIPE_CLUSTER_SHARDED=1 (the default) one more server makes a second
+# cluster, NAME_sharded: two shards of one replica, node 1 and the extra node, to show that sharding by the
+# key keeps FINAL exact. The macros agree across both clusters (node 1 is shard 1 of each).
 #
 # Each server is a scripts/clickhouse.sh instance (same config, same start and stop) with one more file in
 # its config.d/: the cluster (remote_servers), ZooKeeper, its macros ({shard}, {replica}), the distributed
 # DDL queue and an interserver port for replication. ZooKeeper is Debian's package (3.8, apt-get installs
 # it when missing) run as a plain java process on 127.0.0.1 with its data here, never the system service.
 #
-#   scripts/cluster.sh start|stop|status|addrs|node-start N|node-stop N|client N [clickhouse-client args...]
+#   scripts/cluster.sh start|stop|status|addrs|sharded-addrs|node-start N|node-stop N|client N [args...]
+#
+# addrs prints the native addresses of NAME's servers, sharded-addrs those of NAME_sharded (comma-separated).
 #
 # Environment: WAPIPE_CLUSTER_DIR (default <repo>/.cluster), WAPIPE_CLUSTER_NAME (wapipe),
 # WAPIPE_CLUSTER_SHARDS (1), WAPIPE_CLUSTER_REPLICAS (2), WAPIPE_CLUSTER_PORT (first native port, 19201;
@@ -26,7 +31,13 @@ PORT=${WAPIPE_CLUSTER_PORT:-19201}
 HTTP_PORT=${WAPIPE_CLUSTER_HTTP_PORT:-18301}
 INTER_PORT=${WAPIPE_CLUSTER_INTERSERVER_PORT:-18351}
 ZK_PORT=${WAPIPE_ZK_PORT:-2281}
+SHARDED=${WAPIPE_CLUSTER_SHARDED:-1}
 NODES=$((SHARDS * REPLICAS))
+EXTRA=0 # the node that is shard 2 of NAME_sharded, when there is one
+if ((SHARDS == 1 && SHARDED == 1)); then
+	EXTRA=$((NODES + 1))
+	NODES=$EXTRA
+fi
 ZK_DIR=$DIR/zookeeper
 ZK_PIDFILE=$ZK_DIR/zookeeper.pid
 
@@ -123,7 +134,16 @@ remote_servers() {
 		done
 		echo "</shard>"
 	done
-	echo "</$NAME></remote_servers>"
+	echo "</$NAME>"
+	if ((EXTRA > 0)); then
+		echo "<${NAME}_sharded>"
+		for n in 1 "$EXTRA"; do
+			echo "<shard><internal_replication>true</internal_replication>"
+			echo "<replica><host>127.0.0.1</host><port>$((PORT + n - 1))</port></replica></shard>"
+		done
+		echo "</${NAME}_sharded>"
+	fi
+	echo "</remote_servers>"
 }
 
 write_node_config() {
@@ -131,6 +151,7 @@ write_node_config() {
 	dir=$(node_dir "$n")
 	shard=$(((n - 1) / REPLICAS + 1))
 	replica=$(((n - 1) % REPLICAS + 1))
+	if ((n == EXTRA)); then shard=2 replica=1; fi
 	mkdir -p "$dir/config.d"
 	cat >"$dir/config.d/cluster.xml" <<-EOF
 		<?xml version="1.0"?>
@@ -143,7 +164,7 @@ write_node_config() {
 		    <interserver_http_port>$((INTER_PORT + n - 1))</interserver_http_port>
 		</yandex>
 	EOF
-	log "node $n: native 127.0.0.1:$((PORT + n - 1)), shard $shard replica r$n ($replica of $REPLICAS)"
+	log "node $n: native 127.0.0.1:$((PORT + n - 1)), shard $shard replica r$n$( ((n == EXTRA)) && echo " of ${NAME}_sharded only")"
 }
 
 node_start() {
@@ -158,7 +179,7 @@ cmd_start() {
 	zk_start
 	local n
 	for ((n = 1; n <= NODES; n++)); do node_start "$n"; done
-	log "cluster $NAME up: $(cmd_addrs)"
+	log "cluster $NAME up: $(cmd_addrs)$( ((EXTRA > 0)) && echo "; ${NAME}_sharded: $(cmd_sharded_addrs)")"
 }
 
 cmd_stop() {
@@ -176,8 +197,13 @@ cmd_status() {
 
 cmd_addrs() {
 	local n out=()
-	for ((n = 1; n <= NODES; n++)); do out+=("127.0.0.1:$((PORT + n - 1))"); done
+	for ((n = 1; n <= SHARDS * REPLICAS; n++)); do out+=("127.0.0.1:$((PORT + n - 1))"); done
 	(IFS=,; echo "${out[*]}")
+}
+
+cmd_sharded_addrs() {
+	((EXTRA > 0)) || die "no ${NAME}_sharded cluster (it needs WAPIPE_CLUSTER_SHARDS=1 and WAPIPE_CLUSTER_SHARDED=1)"
+	echo "127.0.0.1:$PORT,127.0.0.1:$((PORT + EXTRA - 1))"
 }
 
 valid_node() { [[ ${1:-} =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= NODES)) || die "node: want 1..$NODES"; }
@@ -187,8 +213,9 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 addrs) cmd_addrs ;;
+sharded-addrs) cmd_sharded_addrs ;;
 node-start) valid_node "${2:-}" && node_start "$2" ;;
 node-stop) valid_node "${2:-}" && node_ch "$2" stop ;;
 client) valid_node "${2:-}" && n=$2 && shift 2 && node_ch "$n" client "$@" ;;
-*) echo "usage: $0 start|stop|status|addrs|node-start N|node-stop N|client N [args...]" >&2 && exit 2 ;;
+*) echo "usage: $0 start|stop|status|addrs|sharded-addrs|node-start N|node-stop N|client N [args...]" >&2 && exit 2 ;;
 esac

@@ -8,7 +8,7 @@ export WAPIPE_CH_PORT := $(CH_PORT)
 export WAPIPE_TEST_CLICKHOUSE ?= $(CH_ADDR)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop tools clean
+.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop cluster cluster-stop test-cluster tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}' | sed 's/\$$(CH_PORT)/$(CH_PORT)/g'
@@ -21,6 +21,12 @@ clickhouse: ## install (if missing) and start the private ClickHouse on 127.0.0.
 
 clickhouse-stop: ## stop the private ClickHouse
 	scripts/clickhouse.sh stop
+
+cluster: ## install (if missing) and start the loopback clusters: ZooKeeper, 2 replicas of 1 shard, a 2-shard one (scripts/cluster.sh)
+	scripts/cluster.sh start
+
+cluster-stop: ## stop the loopback cluster
+	scripts/cluster.sh stop
 
 tools: ## install docker-compose with apt-get, as root, when missing (to validate docker-compose.yml in the tests; SKIP_TOOLS=1: don't)
 	@[ -n "$(SKIP_TOOLS)" ] || command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && echo "installing docker-compose with apt-get (to validate docker-compose.yml; skip: make test SKIP_TOOLS=1)" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null || echo "docker-compose not installed: its check will be skipped"; }
@@ -36,6 +42,17 @@ test: clickhouse tools lint ## every test, against the private ClickHouse and th
 	go test $(GO_TEST_FLAGS) ./...
 	go test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./stages/decode/
 	go test -run '^$$' -fuzz FuzzErrorHeader -fuzztime 10s ./sinks/deadletter/
+	$(MAKE) test-cluster
+
+# The cluster's ports (scripts/cluster.sh): node N listens on CLUSTER_PORT+N-1.
+CLUSTER_PORT ?= 19201
+export WAPIPE_CLUSTER_PORT := $(CLUSTER_PORT)
+
+test-cluster: ## the cluster tests: ZooKeeper, 1 shard x 2 replicas and 2 shards, migrate --cluster, a worker with a replica stopped mid-run, FINAL exact; stops them after
+	scripts/cluster.sh start
+	WAPIPE_TEST_CLUSTER=$$(scripts/cluster.sh addrs) WAPIPE_TEST_CLUSTER_SHARDED=$$(scripts/cluster.sh sharded-addrs) \
+		go test $(GO_TEST_FLAGS) -run 'Cluster' ./sinks/clickhouse/ ./e2e/; \
+		status=$$?; scripts/cluster.sh stop; exit $$status
 
 bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its flags)
 	go run ./bench --clickhouse $(CH_ADDR)
@@ -45,4 +62,5 @@ soak: clickhouse build ## the soak: 1M webhooks, 1% poison, 3 workers, 10 SIGKIL
 
 clean: ## remove build output and the private ClickHouse's data
 	scripts/clickhouse.sh stop || true
-	rm -rf bin .clickhouse data
+	scripts/cluster.sh stop || true
+	rm -rf bin .clickhouse .cluster data

@@ -53,18 +53,26 @@ type ChatRow struct {
 	ErrorCode                              *int32
 	AdSourceID, CtwaClid                   *string
 	Who                                    Who
+	FirstEventAt                           int64 // see FirstEventColumn
 	Version                                uint64
 }
 
+// FirstEventColumn is the event time of the first webhook of a message or call the worker saw. Unlike
+// every other time of a report row it is the same in every version of the row (the worker keeps it with
+// the message's or call's state), so the report tables are partitioned by its month: ReplacingMergeTree
+// folds the versions of a key only within one partition, and a time that moves (sent_at, billed_at,
+// event_at) could put two versions of one message in two months.
+const FirstEventColumn = "first_event_at"
+
 var ChatColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "message_id", "direction",
 	"message_type", "status", "sent_at", "status_at", "error_code", "ad_source_id", "ctwa_clid"},
-	append(WhoColumns, "version")...)
+	append(WhoColumns, FirstEventColumn, "version")...)
 
 func (r *ChatRow) Table() string { return "chat_report" }
 func (r *ChatRow) Values() []any {
 	v := append(make([]any, 0, len(ChatColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.MessageID, &r.Direction,
 		&r.MessageType, &r.Status, &r.SentAt, &r.StatusAt, r.ErrorCode, null(r.AdSourceID), null(r.CtwaClid))
-	return append(r.Who.appendValues(v), &r.Version)
+	return append(r.Who.appendValues(v), &r.FirstEventAt, &r.Version)
 }
 
 // UsageRow is one outbound message that carried pricing.
@@ -76,18 +84,19 @@ type UsageRow struct {
 	ConversationID, ConversationOrigin     *string
 	AdSourceID                             *string
 	Who                                    Who
+	FirstEventAt                           int64 // the message's, as in its ChatRow
 	Version                                uint64
 }
 
 var UsageColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "message_id", "billed_at",
 	"pricing_model", "pricing_type", "pricing_category", "billable", "conversation_id", "conversation_origin",
-	"ad_source_id"}, append(WhoColumns, "version")...)
+	"ad_source_id"}, append(WhoColumns, FirstEventColumn, "version")...)
 
 func (r *UsageRow) Table() string { return "package_usage_report" }
 func (r *UsageRow) Values() []any {
 	v := append(make([]any, 0, len(UsageColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.MessageID, &r.BilledAt,
 		&r.PricingModel, &r.PricingType, &r.Category, r.Billable, null(r.ConversationID), null(r.ConversationOrigin), null(r.AdSourceID))
-	return append(r.Who.appendValues(v), &r.Version)
+	return append(r.Who.appendValues(v), &r.FirstEventAt, &r.Version)
 }
 
 // VoiceRow is one call with its latest status.
@@ -98,17 +107,18 @@ type VoiceRow struct {
 	DurationSeconds                     uint32
 	EventAt                             int64
 	Who                                 Who
+	FirstEventAt                        int64 // see FirstEventColumn
 	Version                             uint64
 }
 
 var VoiceColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "call_id", "direction", "status",
-	"started_at", "ended_at", "duration_seconds", "event_at"}, append(WhoColumns, "version")...)
+	"started_at", "ended_at", "duration_seconds", "event_at"}, append(WhoColumns, FirstEventColumn, "version")...)
 
 func (r *VoiceRow) Table() string { return "voice_report" }
 func (r *VoiceRow) Values() []any {
 	v := append(make([]any, 0, len(VoiceColumns)), &r.Tenant, &r.WABA, &r.PhoneNumberID, &r.CallID, &r.Direction,
 		&r.Status, r.StartedAt, r.EndedAt, &r.DurationSeconds, &r.EventAt)
-	return append(r.Who.appendValues(v), &r.Version)
+	return append(r.Who.appendValues(v), &r.FirstEventAt, &r.Version)
 }
 
 // LeadRow is one (tenant, contact, ad) lead.

@@ -20,6 +20,7 @@ type command func(ctx context.Context, args []string) error
 var commands = map[string]command{
 	"run":     runCmd,
 	"migrate": migrateCmd,
+	"prune":   pruneCmd,
 	"broker":  brokerCmd,
 	"produce": produceCmd,
 	"demo":    demoCmd,
@@ -30,7 +31,8 @@ var commands = map[string]command{
 
 var commandDocs = map[string]string{
 	"run":     "The worker: joins the consumer group, processes webhooks, writes ClickHouse, until SIGINT/SIGTERM,\nthen drains (stop fetching, flush, commit) and exits 0. Before it joins the group it reads the identity\ntopic (--identity-topic) to its end, so it resolves every contact as the other workers do.",
-	"migrate": "Creates or upgrades the ClickHouse database and tables. Idempotent; safe to run from every replica.",
+	"migrate": "Creates or upgrades the ClickHouse database and tables. Idempotent; safe to run from every replica.\nWith --cluster NAME the tables are laid out on that ClickHouse cluster (Replicated <table>_local tables,\nDistributed tables under the plain names); --retention sets the report tables' TTL where the server has one.",
+	"prune":   "Drops the months (partitions) of chat_report, package_usage_report and voice_report whose every row's\nfirst_event_at is older than --older-than, and prints each with its rows. identities, contact_keys and leads are\nnever pruned. --dry-run prints what it would drop.",
 	"broker":  "An embedded Kafka broker for local use (in memory, real Kafka protocol), until stopped.",
 	"produce": "Sends webhook bodies to the topic: .json files (one body each), .ndjson (one body a line), or - for stdin\n(one body when it is one JSON document, else one a line).",
 	"demo":    "Shows the whole job on this machine: embedded broker, a generated webhook stream, the worker and a local\nClickHouse, then a summary of the reports.",

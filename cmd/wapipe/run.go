@@ -47,6 +47,7 @@ type tuning struct {
 	cacheContacts   int
 	dedupeKeys      int
 	stallTimeout    time.Duration
+	layout          layoutFlags // for the migrations at start
 }
 
 func runCmd(ctx context.Context, args []string) error {
@@ -54,6 +55,7 @@ func runCmd(ctx context.Context, args []string) error {
 	var c common
 	var t tuning
 	c.workerFlags(fs)
+	t.layout.register(fs)
 	def := pipeline.Defaults
 	fs.IntVar(&t.batchRows, "batch-rows", def.BatchRows, "flush to ClickHouse when a batch holds this many rows")
 	fs.DurationVar(&t.batchAge, "batch-age", def.BatchAge, "flush to ClickHouse when a batch is this old")
@@ -127,7 +129,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return err
 	}
-	chConfig.Registry = reg
+	chConfig.Registry, chConfig.Layout = reg, t.layout.layout()
 	ch, err := clickhouse.Open(ctx, chConfig)
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ type Config struct {
 	// acknowledged, so it is generous. Default 60s.
 	ReadTimeout  time.Duration
 	MaxOpenConns int                  // default 4: one insert per table at a time is the expected load
+	Layout       Layout               // how Migrate lays the tables out; the zero Layout is one server
 	Registry     *prometheus.Registry // where to register the metrics; nil keeps them unregistered
 }
 
@@ -79,13 +80,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxOpenConns == 0 {
 		c.MaxOpenConns = 4
 	}
-	return c, nil
+	return c, c.Layout.validate()
 }
 
 // Client writes rows to one database. It is safe for concurrent use.
 type Client struct {
 	conn    driver.Conn
 	db      string
+	layout  Layout
 	metrics *metrics
 }
 
@@ -114,13 +116,17 @@ func Open(_ context.Context, cfg Config) (*Client, error) {
 		MaxIdleConns:     cfg.MaxOpenConns,
 		ConnMaxLifetime:  time.Hour,
 		ConnOpenStrategy: clickhouse.ConnOpenInOrder,
+		// An insert into a Distributed table (a cluster's plain names) is acknowledged only once every shard
+		// has its rows, not when they are queued on the server we talk to: an acknowledged insert is what the
+		// worker commits offsets on. Tables of one server ignore it.
+		Settings: clickhouse.Settings{"insert_distributed_sync": 1},
 		ClientInfo: clickhouse.ClientInfo{Products: []struct{ Name, Version string }{
 			{Name: "wapipe", Version: "1"}}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: open: %w", err)
 	}
-	return &Client{conn: conn, db: cfg.Database, metrics: m}, nil
+	return &Client{conn: conn, db: cfg.Database, layout: cfg.Layout, metrics: m}, nil
 }
 
 // Ping checks that the server answers.
@@ -133,7 +139,19 @@ func (c *Client) Conn() driver.Conn { return c.conn }
 func (c *Client) Database() string { return c.db }
 
 // Migrate creates or upgrades the client's database (see the package function Migrate).
-func (c *Client) Migrate(ctx context.Context) ([]string, error) { return Migrate(ctx, c.conn, c.db) }
+func (c *Client) Migrate(ctx context.Context) ([]string, error) {
+	return MigrateLayout(ctx, c.conn, c.db, c.layout)
+}
 
 // Close releases the connections. Inserts in flight fail.
 func (c *Client) Close() error { return c.conn.Close() }
+
+// Prune drops the months of the report tables that ended at or before cutoff (see the package function).
+func (c *Client) Prune(ctx context.Context, cutoff time.Time, dryRun bool) ([]Partition, error) {
+	return Prune(ctx, c.conn, c.db, c.layout, cutoff, dryRun)
+}
+
+// SetRetention sets the report tables' TTL where the server has one (see the package function).
+func (c *Client) SetRetention(ctx context.Context, retention time.Duration) (version string, applied bool, err error) {
+	return SetRetention(ctx, c.conn, c.db, c.layout, retention)
+}

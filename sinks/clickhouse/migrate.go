@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -13,7 +13,7 @@ import (
 
 // migrationsDDL is the runner's own bookkeeping. ReplacingMergeTree on version folds the duplicate a race
 // between replicas can record; readers GROUP BY version so they never see one before the merge.
-const migrationsDDL = `CREATE TABLE IF NOT EXISTS %s.schema_migrations
+const migrationsDDL = `CREATE TABLE IF NOT EXISTS {database}.schema_migrations
 (
     version    UInt32,
     name       String,
@@ -30,17 +30,32 @@ ORDER BY version`
 // may give while another session creates the same object are retried, and a version recorded twice is read
 // once. conn may have any default database; statements name theirs.
 func Migrate(ctx context.Context, conn driver.Conn, database string) (applied []string, err error) {
+	return MigrateLayout(ctx, conn, database, Layout{})
+}
+
+// MigrateLayout is Migrate with the tables laid out as layout says (one server or a cluster). The
+// bookkeeping table follows the same layout, so any server of a cluster reads what was applied.
+func MigrateLayout(ctx context.Context, conn driver.Conn, database string, layout Layout) (applied []string, err error) {
+	return migrateUpTo(ctx, conn, database, layout, math.MaxUint32)
+}
+
+// migrateUpTo applies the migrations up to version last: the tests build a database of an earlier
+// version with it.
+func migrateUpTo(ctx context.Context, conn driver.Conn, database string, layout Layout, last uint32) (applied []string, err error) {
 	if !identRe.MatchString(database) {
 		return nil, fmt.Errorf("clickhouse: database %q is not a plain identifier", database)
+	}
+	if layout, err = layout.check(); err != nil {
+		return nil, err
 	}
 	migrations, err := Migrations()
 	if err != nil {
 		return nil, err
 	}
-	if err := execDDL(ctx, conn, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
+	if err := execDDL(ctx, conn, layout.createDatabase(database)); err != nil {
 		return nil, fmt.Errorf("clickhouse: create database %s: %w", database, err)
 	}
-	if err := execDDL(ctx, conn, fmt.Sprintf(migrationsDDL, database)); err != nil {
+	if err := execAll(ctx, conn, layout, database, migrationsDDL); err != nil {
 		return nil, fmt.Errorf("clickhouse: create %s.schema_migrations: %w", database, err)
 	}
 	done, err := appliedVersions(ctx, conn, database)
@@ -48,11 +63,15 @@ func Migrate(ctx context.Context, conn driver.Conn, database string) (applied []
 		return nil, err
 	}
 	for _, m := range migrations {
-		if done[m.Version] {
+		if done[m.Version] || m.Version > last {
 			continue
 		}
+		apply := execAll
+		if m.swaps() {
+			apply = swapTable
+		}
 		for _, stmt := range m.Statements {
-			if err := execDDL(ctx, conn, strings.ReplaceAll(stmt, "{database}", database)); err != nil {
+			if err := apply(ctx, conn, layout, database, stmt); err != nil {
 				return applied, fmt.Errorf("clickhouse: migration %s: %w", m.Name, err)
 			}
 		}
@@ -62,6 +81,20 @@ func Migrate(ctx context.Context, conn driver.Conn, database string) (applied []
 		applied = append(applied, m.Name)
 	}
 	return applied, nil
+}
+
+// execAll runs what stmt becomes in layout.
+func execAll(ctx context.Context, conn driver.Conn, layout Layout, database, stmt string) error {
+	stmts, err := layout.statements(stmt, database)
+	if err != nil {
+		return err
+	}
+	for _, s := range stmts {
+		if err := execDDL(ctx, conn, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // raceCodes are what a server may answer to CREATE ... IF NOT EXISTS while another session creates the same

@@ -42,7 +42,7 @@ func (b *Builder) call(txn tx, ev *model.Event, who model.Who) ([]model.Row, err
 	}
 	old := c
 	if !found {
-		c.eventAt = ev.At // the first event creates the row
+		c.eventAt, c.firstAt = ev.At, ev.At // the first event creates the row
 	}
 	c.contact = who.ContactID
 	c.seen |= bit
@@ -84,7 +84,7 @@ func (c *callState) row(ev *model.Event, who model.Who) *model.VoiceRow {
 	r := &model.VoiceRow{
 		Tenant: ev.Tenant, WABA: ev.WABA, PhoneNumberID: ev.PhoneNumberID, CallID: ev.ID,
 		Direction: c.direction, Status: c.status, DurationSeconds: c.duration, EventAt: c.eventAt,
-		Who: who, Version: chatVersion(c.rank, c.eventAt, c.seq),
+		Who: who, Version: chatVersion(c.rank, c.eventAt, c.seq), FirstEventAt: c.firstAt,
 	}
 	if c.startedAt != 0 {
 		v := c.startedAt

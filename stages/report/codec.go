@@ -57,6 +57,15 @@ func (d *dec) i() int64 {
 	return v
 }
 
+// optionalI reads a varint that a later version appended to a layout, or returns def when the value
+// ends before it (written by an earlier version).
+func (d *dec) optionalI(def int64) int64 {
+	if d.err == nil && len(d.b) == 0 {
+		return def
+	}
+	return d.i()
+}
+
 // s copies: Badger's value slice is only valid inside Item.Value.
 func (d *dec) s() string {
 	n := d.u()
@@ -92,6 +101,9 @@ type msgState struct {
 	pModel, pType, category     string
 	billable                    uint8 // 0 absent, 1 false, 2 true
 	convID, convOrigin, usageAd string
+	// firstAt is the event time of the first status of the message this worker saw: the rows'
+	// first_event_at, which never changes (model.FirstEventColumn).
+	firstAt int64
 }
 
 func (m *msgState) encode() []byte {
@@ -117,6 +129,7 @@ func (m *msgState) encode() []byte {
 		e.s(m.convOrigin)
 		e.s(m.usageAd)
 	}
+	e.i(m.firstAt) // last, so state written before it existed still decodes (optionalI)
 	return e
 }
 
@@ -134,6 +147,9 @@ func (m *msgState) decode(b []byte) error {
 		m.billable = uint8(d.u())
 		m.convID, m.convOrigin, m.usageAd = d.s(), d.s(), d.s()
 	}
+	// State from before first_event_at: the earliest time it kept stands in, as the partition migration
+	// (sinks/clickhouse) gives the rows already written their sent_at.
+	m.firstAt = d.optionalI(m.sentAt)
 	return d.err
 }
 
@@ -145,6 +161,7 @@ type callState struct {
 	startedAt, endedAt         int64  // 0 = not known
 	duration                   uint32
 	eventAt                    int64
+	firstAt                    int64 // the first event's time: first_event_at, fixed (model.FirstEventColumn)
 }
 
 func (c *callState) encode() []byte {
@@ -160,6 +177,7 @@ func (c *callState) encode() []byte {
 	e.i(c.endedAt)
 	e.u(uint64(c.duration))
 	e.i(c.eventAt)
+	e.i(c.firstAt)
 	return e
 }
 
@@ -170,5 +188,6 @@ func (c *callState) decode(b []byte) error {
 	c.startedAt, c.endedAt = d.i(), d.i()
 	c.duration = uint32(d.u())
 	c.eventAt = d.i()
+	c.firstAt = d.optionalI(c.eventAt) // the partition migration gives old rows their event_at
 	return d.err
 }

@@ -110,7 +110,8 @@ func callEv(id, event, st string, at int64) *model.Event {
 
 // view is what an analyst sees with SELECT ... FINAL: per key, the row with the highest version.
 // It also fails the test when the builder breaks what FINAL relies on: a version going down on
-// one worker, or two different rows with the same version.
+// one worker, two different rows with the same version, or two versions of a row with different
+// first_event_at (the partition key: ReplacingMergeTree folds versions only within a partition).
 type view struct {
 	tb      testing.TB
 	chat    map[string]*model.ChatRow
@@ -118,11 +119,13 @@ type view struct {
 	voice   map[string]*model.VoiceRow
 	leads   map[string]*model.LeadRow // contact|ad
 	emitted map[string]int            // rows returned, per table
+	firstAt map[string]int64          // table|key: first_event_at of its first version
 }
 
 func newView(tb testing.TB) *view {
 	return &view{tb: tb, chat: map[string]*model.ChatRow{}, usage: map[string]*model.UsageRow{},
-		voice: map[string]*model.VoiceRow{}, leads: map[string]*model.LeadRow{}, emitted: map[string]int{}}
+		voice: map[string]*model.VoiceRow{}, leads: map[string]*model.LeadRow{}, emitted: map[string]int{},
+		firstAt: map[string]int64{}}
 }
 
 func (v *view) add(rows []model.Row) {
@@ -131,10 +134,13 @@ func (v *view) add(rows []model.Row) {
 		v.emitted[r.Table()]++
 		switch r := r.(type) {
 		case *model.ChatRow:
+			v.samePartition(r.Table(), r.MessageID, r.FirstEventAt)
 			keep(v.tb, v.chat, r.MessageID, r, r.Version)
 		case *model.UsageRow:
+			v.samePartition(r.Table(), r.MessageID, r.FirstEventAt)
 			keep(v.tb, v.usage, r.MessageID, r, r.Version)
 		case *model.VoiceRow:
+			v.samePartition(r.Table(), r.CallID, r.FirstEventAt)
 			keep(v.tb, v.voice, r.CallID, r, r.Version)
 		case *model.LeadRow:
 			keep(v.tb, v.leads, r.Who.ContactID+"|"+r.AdSourceID, r, r.Version)
@@ -142,6 +148,18 @@ func (v *view) add(rows []model.Row) {
 			v.tb.Fatalf("unexpected row %T", r)
 		}
 	}
+}
+
+func (v *view) samePartition(table, key string, firstAt int64) {
+	v.tb.Helper()
+	if firstAt == 0 {
+		v.tb.Errorf("%s %s: no first_event_at", table, key)
+	}
+	k := table + "|" + key
+	if old, ok := v.firstAt[k]; ok && old != firstAt {
+		v.tb.Errorf("%s %s: first_event_at moved %d -> %d: FINAL would keep both versions", table, key, old, firstAt)
+	}
+	v.firstAt[k] = firstAt
 }
 
 func keep[R interface{ Values() []any }](tb testing.TB, m map[string]R, k string, r R, ver uint64) {

@@ -61,7 +61,7 @@ func (b *Builder) inbound(txn tx, ev *model.Event, who model.Who) ([]model.Row, 
 		Tenant: ev.Tenant, WABA: ev.WABA, PhoneNumberID: ev.PhoneNumberID, MessageID: ev.ID,
 		Direction: "inbound", MessageType: ev.MessageType, Status: "received",
 		SentAt: ev.At, StatusAt: ev.At, AdSourceID: ptr(m.ad), CtwaClid: ptr(m.clid),
-		Who: who, Version: inboundVersion,
+		Who: who, Version: inboundVersion, FirstEventAt: ev.At, // an inbound row has one version
 	}), nil
 }
 

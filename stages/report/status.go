@@ -64,7 +64,7 @@ func (b *Builder) status(txn tx, ev *model.Event, who model.Who) ([]model.Row, e
 		if t, ok := ts.attribute(ev.At, b.window); ok {
 			m.ad, m.clid = t.ad, t.clid
 		}
-		m.sentAt = ev.At
+		m.sentAt, m.firstAt = ev.At, ev.At
 	}
 	m.contact = who.ContactID
 	m.seen |= 1 << rank
@@ -144,7 +144,7 @@ func (m *msgState) chatRow(ev *model.Event, who model.Who) *model.ChatRow {
 		Tenant: ev.Tenant, WABA: ev.WABA, PhoneNumberID: ev.PhoneNumberID, MessageID: ev.ID,
 		Direction: "outbound", Status: rankName[m.rank], SentAt: m.sentAt, StatusAt: m.statusAt,
 		AdSourceID: ptr(m.ad), CtwaClid: ptr(m.clid), Who: who,
-		Version: chatVersion(m.rank, m.statusAt, m.seq),
+		Version: chatVersion(m.rank, m.statusAt, m.seq), FirstEventAt: m.firstAt,
 	}
 	if m.flags&fErr != 0 {
 		code := m.errCode
@@ -158,7 +158,7 @@ func (m *msgState) usageRow(ev *model.Event, who model.Who) *model.UsageRow {
 		Tenant: ev.Tenant, WABA: ev.WABA, PhoneNumberID: ev.PhoneNumberID, MessageID: ev.ID,
 		BilledAt: m.billedAt, PricingModel: m.pModel, PricingType: m.pType, Category: m.category,
 		ConversationID: ptr(m.convID), ConversationOrigin: ptr(m.convOrigin), AdSourceID: ptr(m.usageAd),
-		Who: who, Version: usageVersion(m.billedAt),
+		Who: who, Version: usageVersion(m.billedAt), FirstEventAt: m.firstAt,
 	}
 	if m.billable != 0 {
 		v := m.billable - 1

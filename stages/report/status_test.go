@@ -132,3 +132,21 @@ func TestMessageContact(t *testing.T) {
 		t.Error("message ids are scoped to the tenant")
 	}
 }
+
+// first_event_at is the first status's time in every version, however sent_at moves, and state
+// written before the column existed decodes with its sent_at standing in.
+func TestFirstEventAtNeverMoves(t *testing.T) {
+	b, v := newBuilder(t, 0), newView(t)
+	dlv := priced(status("m", "delivered", t0+5), "marketing", "regular")
+	v.apply(b, alice, dlv, status("m", "read", t0+60), priced(status("m", "sent", t0), "marketing", "regular"))
+	if c, u := v.chat["m"], v.usage["m"]; c.SentAt != t0 || c.FirstEventAt != t0+5 || u.FirstEventAt != t0+5 {
+		t.Errorf("sent_at %d, first_event_at %d (usage %d); want 0, 5, 5", c.SentAt-t0, c.FirstEventAt-t0, u.FirstEventAt-t0)
+	}
+	old := msgState{sentAt: t0 + 3, statusAt: t0 + 9, rank: rankRead}
+	enc := old.encode()
+	legacy := enc[:len(enc)-1] // firstAt 0 is one varint byte: what a state of the earlier layout ends before
+	var m msgState
+	if err := m.decode(legacy); err != nil || m.firstAt != t0+3 || m.statusAt != t0+9 {
+		t.Errorf("legacy state: %v, firstAt %d, statusAt %d; want sent_at 3 standing in", err, m.firstAt-t0, m.statusAt-t0)
+	}
+}

@@ -137,8 +137,10 @@ func TestWatermarkSurvivesARestart(t *testing.T) {
 func TestLegacyOpenStateIsStillRead(t *testing.T) {
 	db := openDB(t)
 	m := msgState{contact: "c-legacy", flags: fSent, rank: rankSent, sentAt: t0, statusAt: t0, seen: 1 << rankSent}
+	enc := m.encode()
+	enc = enc[:len(enc)-1] // that version had no firstAt (0, one varint byte, last)
 	err := db.Update(func(txn *badger.Txn) error {
-		return txn.SetEntry(badger.NewEntry(key(legacyMsg, tenant, "m-old"), m.encode()).WithTTL(8 * 24 * time.Hour))
+		return txn.SetEntry(badger.NewEntry(key(legacyMsg, tenant, "m-old"), enc).WithTTL(8 * 24 * time.Hour))
 	})
 	if err != nil {
 		t.Fatal(err)

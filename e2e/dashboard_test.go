@@ -155,7 +155,8 @@ type run struct {
 }
 
 // runTraffic produces webhooks (2% poison) in waves, with a ClickHouse outage in the
-// middle, and waits until everything is committed. long makes it last about two minutes.
+// middle during which waves keep coming, and waits until everything is committed. long
+// makes it last about two minutes.
 func runTraffic(t *testing.T, e *env, w *worker, proxy interface {
 	Cut()
 	Restore() error
@@ -169,18 +170,26 @@ func runTraffic(t *testing.T, e *env, w *worker, proxy interface {
 	per := len(msgs) / waves
 	var r run
 	r.records = len(msgs)
+	restore := func() {
+		time.Sleep(time.Until(r.outageFrom.Add(outage)))
+		if err := proxy.Restore(); err != nil {
+			t.Fatal(err)
+		}
+		r.outageTo = time.Now()
+	}
 	for i := 0; i < waves; i++ {
 		e.produce(msgs[i*per : (i+1)*per])
-		if i == waves/3 {
+		time.Sleep(pause)
+		switch {
+		case i == waves/3:
 			proxy.Cut()
 			r.outageFrom = time.Now()
-			time.Sleep(outage)
-			if err := proxy.Restore(); err != nil {
-				t.Fatal(err)
-			}
-			r.outageTo = time.Now()
+		case r.outageTo.IsZero() && !r.outageFrom.IsZero() && time.Since(r.outageFrom) >= outage:
+			restore()
 		}
-		time.Sleep(pause)
+	}
+	if r.outageTo.IsZero() {
+		restore()
 	}
 	waitFor(t, 120*time.Second, "every record committed", func() bool { return e.committed("wapipe", 2) == int64(waves*per) })
 	waitFor(t, 10*time.Second, "the lag to read 0", func() bool { return w.metricSum("wapipe_consumer_lag") == 0 })

@@ -32,7 +32,7 @@ h1{font-size:18px;margin:0 0 4px} p{margin:0 0 10px;color:#8e8e9e}
 .panel h2{font-size:13px;margin:0 0 4px;font-weight:600}
 .legend span{margin-right:12px;white-space:nowrap} .legend i{display:inline-block;width:10px;height:3px;margin-right:4px;vertical-align:middle}
 </style></head><body><h1>wapipe (deploy/grafana/dashboards/wapipe.json)</h1>
-<p>Rendered from a real run: one worker, %d webhooks (2%% poison) in waves, ClickHouse cut for %s (shaded), Prometheus scraping /metrics every second; %s to %s UTC.</p><div class="grid">`,
+<p>Rendered from a real run: one worker (a -race build), %d webhooks (2%% poison) in waves, ClickHouse cut for %s (shaded), Prometheus scraping /metrics every second; %s to %s UTC.</p><div class="grid">`,
 		r.records, r.outageTo.Sub(r.outageFrom).Round(time.Second), from.UTC().Format("15:04:05"), to.UTC().Format("15:04:05"))
 	for _, p := range d.Panels {
 		b.WriteString(drawPanel(t, prom, p, from, to, r))

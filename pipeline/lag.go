@@ -72,6 +72,7 @@ func (r *Runner) measureLag(ctx context.Context, client *kafka.Client) {
 		total += lag
 	}
 	r.progress.lag.Store(total)
+	r.reportCatchUp(total, time.Now())
 }
 
 // probeReplica reports the identity topic down while the brokers do not know it (it was

@@ -93,13 +93,15 @@ func exported(page string) map[string]bool {
 	return names
 }
 
-// The dashboard loads (its structure), and every query it holds names only metrics that a
-// real worker exports, after a run with dead letters and a ClickHouse outage (so that the
-// labelled series exist). Where Prometheus is installed, it scrapes that worker and every
-// query is valid PromQL that returns data; with WAPIPE_DASHBOARD_PICTURE=path the run is
-// longer and its key series are drawn into a picture (docs/dashboard.png).
+// The dashboard loads (its structure), and every query it holds, and every alert rule's,
+// names only metrics that a real worker exports, after a run with dead letters and a
+// ClickHouse outage (so that the labelled series exist). Where Prometheus is installed, it
+// scrapes that worker and every dashboard query is valid PromQL that returns data (every
+// alert's is valid); with WAPIPE_DASHBOARD_PICTURE=path the run is longer and the
+// dashboard is drawn into a picture (docs/dashboard.png).
 func TestDashboardQueriesNameExportedMetrics(t *testing.T) {
 	d := loadDashboard(t)
+	alerts := loadAlerts(t)
 	e := newEnv(t, 2)
 	proxy := withClickHouseProxy(t, e)
 	picture := os.Getenv("WAPIPE_DASHBOARD_PICTURE")
@@ -129,8 +131,24 @@ func TestDashboardQueriesNameExportedMetrics(t *testing.T) {
 			}
 		}
 	}
+	for _, a := range alerts {
+		names := metricName.FindAllString(a.Expr, -1)
+		if len(names) == 0 && !prometheusOwn.MatchString(a.Expr) {
+			t.Errorf("alert %s: %q names no metric", a.Alert, a.Expr)
+		}
+		for _, n := range names {
+			if !have[n] {
+				t.Errorf("alert %s: %s is not on the worker's /metrics", a.Alert, n)
+			}
+		}
+	}
 	if prom == nil {
 		return
+	}
+	for _, a := range alerts {
+		if _, err := prom.query(a.Expr); err != nil {
+			t.Errorf("alert %s: %q: %v", a.Alert, a.Expr, err)
+		}
 	}
 	time.Sleep(3 * time.Second) // a few more scrapes after the last change
 	for _, p := range d.Panels {

@@ -104,7 +104,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st := newStartup("connecting to ClickHouse")
+	deps := &health.Deps{} // what /readyz names as down
+	st := newStartup("connecting to ClickHouse", deps)
 	// Components start in order and stop in reverse (the defers below): the HTTP server
 	// starts first and stops last, so /metrics and /healthz answer while the worker drains.
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
@@ -114,7 +115,6 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return fmt.Errorf("listen %s: %w", c.listen, err)
 	}
 
-	deps := &health.Deps{} // what /readyz names as down
 	retries := backoff.Retries(reg)
 	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Registry: reg})
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/wapipe/wapipe/internal/health"
 )
 
 // errStarting is what /readyz, /v1/contacts and /v1/recipient answer (503) before the worker is up.
@@ -15,14 +17,15 @@ var errStarting = errors.New("starting")
 // worker still waits for, /v1/contacts once the identity store is open. An orchestrator
 // then sees a live worker waiting for ClickHouse rather than a port that refuses.
 type startup struct {
+	deps  *health.Deps // what is down while starting (ClickHouse during the migrations)
 	phase atomic.Pointer[string]
 	ready atomic.Pointer[readiness]
 	live  atomic.Pointer[readiness]
 	find  atomic.Pointer[contactFinder]
 }
 
-func newStartup(phase string) *startup {
-	s := &startup{}
+func newStartup(phase string, deps *health.Deps) *startup {
+	s := &startup{deps: deps}
 	s.waitingFor(phase)
 	return s
 }
@@ -48,6 +51,9 @@ func (s *startup) liveness(ctx context.Context) error {
 func (s *startup) readiness(ctx context.Context) error {
 	if r := s.ready.Load(); r != nil {
 		return (*r)(ctx)
+	}
+	if down := s.deps.Down(); len(down) > 0 {
+		return &health.NotReady{Reason: "starting: " + *s.phase.Load(), Down: down}
 	}
 	return fmt.Errorf("%w: %s", errStarting, *s.phase.Load())
 }

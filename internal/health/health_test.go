@@ -25,3 +25,28 @@ func TestDownKeepsFirstFailureUntilUp(t *testing.T) {
 		t.Fatal("nil tracker reports outages")
 	}
 }
+
+// A probe's success clears only its own report: the dependency stays down while another
+// component still reports it down, and the outage keeps its earliest start.
+func TestReporterClearsOnlyItsOwnFailures(t *testing.T) {
+	var d Deps
+	probe := d.Reporter("probe")
+	d.SetDown(Kafka, errors.New("dead letters refused"))
+	since := d.Down()[0].Since
+	probe.SetDown(Kafka, errors.New("list offsets: timeout"))
+	probe.SetUp(Kafka)
+	if got := d.Down(); len(got) != 1 || got[0].Dependency != Kafka || got[0].Since != since || got[0].Error != "dead letters refused" {
+		t.Fatalf("after the probe recovered: %+v", got)
+	}
+	probe.SetDown(Kafka, errors.New("list offsets: timeout"))
+	d.SetUp(Kafka)
+	if got := d.Down(); len(got) != 1 || got[0].Error != "list offsets: timeout" {
+		t.Fatalf("after the writes recovered, the probe still fails: %+v", got)
+	}
+	probe.SetUp(Kafka)
+	if got := d.Down(); len(got) != 0 {
+		t.Fatalf("all recovered: %+v", got)
+	}
+	var none *Deps
+	none.Reporter("probe").SetDown(Kafka, nil) // nil-safe too
+}

@@ -60,7 +60,7 @@ func TestClickHouseOutageShowsInMetrics(t *testing.T) {
 	msgs, _ := generate(2_000, 17, 0)
 	half := len(msgs) / 2
 	e.produce(msgs[:half])
-	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s")
+	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s", "--log-level", "info")
 	waitFor(t, 90*time.Second, "the first half to be committed", func() bool { return e.committed("wapipe", 2) == int64(half) })
 	waitFor(t, 10*time.Second, "the lag to read 0", func() bool { return w.metricSum("wapipe_consumer_lag") == 0 })
 
@@ -90,6 +90,9 @@ func TestClickHouseOutageShowsInMetrics(t *testing.T) {
 	waitFor(t, 15*time.Second, "lag and in-flight to return to 0", func() bool {
 		return w.metricSum("wapipe_consumer_lag") == 0 && w.metricSum("wapipe_records_in_flight") == 0
 	})
+	if lines := w.logGrep(`"msg":"recovered","dependency":"clickhouse","outage":`); len(lines) != 1 {
+		t.Errorf("the outage's end logged %d times, want once:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
 	w.stop(t)
 }
 

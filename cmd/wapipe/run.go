@@ -104,7 +104,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	deps := &health.Deps{} // what /readyz names as down
+	deps := &health.Deps{Log: log} // what /readyz names as down; it logs the end of each outage once
 	st := newStartup("connecting to ClickHouse", deps)
 	// Components start in order and stop in reverse (the defers below): the HTTP server
 	// starts first and stops last, so /metrics and /healthz answer while the worker drains.

@@ -1,9 +1,13 @@
 // Package health keeps which of the worker's dependencies are down and since when, for
 // /readyz (contract section 12): components mark a dependency down when an operation on it
 // fails and up when one succeeds; Down lists what is down now.
+//
+// It promises: a dependency is down while any reporter says so; with Log set, the end of
+// each outage is logged once, with its length, however many components saw it.
 package health
 
 import (
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -19,8 +23,12 @@ const (
 // Deps is safe for concurrent use; the zero value is ready (nothing down). A nil *Deps
 // ignores every call, so components work without one (tests).
 type Deps struct {
-	mu   sync.Mutex
-	down map[report]state
+	// Log, when set, gets one line at the end of each outage of a dependency.
+	Log *slog.Logger
+
+	mu      sync.Mutex
+	down    map[report]state
+	outages map[string]time.Time // dependency -> when its current outage began
 }
 
 // report is one reporter's view of one dependency: the components that share the default
@@ -70,7 +78,10 @@ func (d *Deps) setDown(k report, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.down == nil {
-		d.down = map[report]state{}
+		d.down, d.outages = map[report]state{}, map[string]time.Time{}
+	}
+	if _, ok := d.outages[k.dep]; !ok {
+		d.outages[k.dep] = time.Now()
 	}
 	s, ok := d.down[k]
 	if !ok {
@@ -87,8 +98,21 @@ func (d *Deps) setUp(k report) {
 		return
 	}
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.down[k]; !ok {
+		return
+	}
 	delete(d.down, k)
-	d.mu.Unlock()
+	for other := range d.down {
+		if other.dep == k.dep {
+			return // another component still sees it down
+		}
+	}
+	since := d.outages[k.dep]
+	delete(d.outages, k.dep)
+	if d.Log != nil {
+		d.Log.Info("recovered", "dependency", k.dep, "outage", time.Since(since).Round(time.Millisecond).String())
+	}
 }
 
 // Down lists the dependencies down now, by name: down for any reporter, since the

@@ -1,8 +1,13 @@
 package health
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestDownKeepsFirstFailureUntilUp(t *testing.T) {
@@ -49,4 +54,32 @@ func TestReporterClearsOnlyItsOwnFailures(t *testing.T) {
 	}
 	var none *Deps
 	none.Reporter("probe").SetDown(Kafka, nil) // nil-safe too
+}
+
+// The end of an outage is logged once, when the last component that saw it recovers, with
+// the length from the first failure.
+func TestRecoveryLoggedOnceWithItsLength(t *testing.T) {
+	var buf bytes.Buffer
+	d := Deps{Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	probe := d.Reporter("probe")
+	d.SetDown(Kafka, errors.New("fetch: connection refused"))
+	probe.SetDown(Kafka, errors.New("list offsets: connection refused"))
+	time.Sleep(20 * time.Millisecond)
+	probe.SetUp(Kafka)
+	if buf.Len() != 0 {
+		t.Fatalf("logged while another component still saw kafka down: %s", buf.String())
+	}
+	d.SetUp(Kafka)
+	d.SetUp(Kafka) // a second success is no second recovery
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"msg":"recovered","dependency":"kafka","outage":"`) {
+		t.Fatalf("want one recovery line, got: %s", buf.String())
+	}
+	var line struct{ Outage string }
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := time.ParseDuration(line.Outage); err != nil || d < 20*time.Millisecond {
+		t.Errorf("outage %q, want at least 20ms", line.Outage)
+	}
 }

@@ -44,6 +44,15 @@ func loadDashboard(t *testing.T) dashboard {
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatalf("%s is not JSON: %v", dashboardFile, err)
 	}
+	// The fields of Grafana's classic dashboard model (what a new dashboard starts with).
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(b, &fields)
+	for _, f := range []string{"uid", "title", "tags", "timezone", "editable", "graphTooltip", "panels", "time",
+		"timepicker", "templating", "annotations", "refresh", "schemaVersion", "version", "links"} {
+		if _, ok := fields[f]; !ok {
+			t.Errorf("dashboard lacks %q of Grafana's dashboard model", f)
+		}
+	}
 	if d.UID == "" || d.Title == "" || d.SchemaVersion < 30 || len(d.Panels) == 0 {
 		t.Fatalf("dashboard uid %q title %q schemaVersion %d, %d panels", d.UID, d.Title, d.SchemaVersion, len(d.Panels))
 	}

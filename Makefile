@@ -8,7 +8,7 @@ export WAPIPE_CH_PORT := $(CH_PORT)
 export WAPIPE_TEST_CLICKHOUSE ?= $(CH_ADDR)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop cluster cluster-stop test-cluster tools clean
+.PHONY: help build demo test test-unit lint fuzz bench soak clickhouse clickhouse-stop cluster cluster-stop test-cluster tools dashboard-picture clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}' | sed 's/\$$(CH_PORT)/$(CH_PORT)/g'
@@ -28,8 +28,9 @@ cluster: ## install (if missing) and start the loopback clusters: ZooKeeper, 2 r
 cluster-stop: ## stop the loopback cluster
 	scripts/cluster.sh stop
 
-tools: ## install docker-compose with apt-get, as root, when missing (to validate docker-compose.yml in the tests; SKIP_TOOLS=1: don't)
+tools: ## install docker-compose and prometheus with apt-get, as root, when missing (to validate docker-compose.yml and run the dashboard's queries in the tests; SKIP_TOOLS=1: don't)
 	@[ -n "$(SKIP_TOOLS)" ] || command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && echo "installing docker-compose with apt-get (to validate docker-compose.yml; skip: make test SKIP_TOOLS=1)" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null || echo "docker-compose not installed: its check will be skipped"; }
+	@[ -n "$(SKIP_TOOLS)" ] || command -v prometheus >/dev/null || { [ "$$(id -u)" = 0 ] && echo "installing prometheus with apt-get (to run the dashboard's queries; skip: make test SKIP_TOOLS=1)" && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null || echo "prometheus not installed: the dashboard's queries will only be checked against /metrics"; }
 
 demo: clickhouse build ## run the whole job end to end: broker, generated traffic, worker, ClickHouse, summary
 	bin/wapipe demo --clickhouse $(CH_ADDR)
@@ -59,6 +60,9 @@ bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its f
 
 soak: clickhouse build ## the soak: 1M webhooks, 1% poison, 3 workers, 10 SIGKILLs, +1/-1 worker, ClickHouse cut 30 s; fails unless nothing is lost or doubled
 	go run ./bench --soak --build=false --clickhouse $(CH_ADDR)
+
+dashboard-picture: clickhouse tools ## draw docs/dashboard.png: the Grafana dashboard's panels from a real 2-minute run scraped by Prometheus (needs chromium: apt-get install chromium)
+	WAPIPE_TEST_CLICKHOUSE=$(CH_ADDR) WAPIPE_DASHBOARD_PICTURE=$(CURDIR)/docs/dashboard.png go test -count=1 -timeout 10m -run TestDashboardQueriesNameExportedMetrics -v ./e2e/
 
 clean: ## remove build output and the private ClickHouse's data
 	scripts/clickhouse.sh stop || true

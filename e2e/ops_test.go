@@ -60,7 +60,7 @@ func TestClickHouseOutageShowsInMetrics(t *testing.T) {
 	msgs, _ := generate(2_000, 17, 0)
 	half := len(msgs) / 2
 	e.produce(msgs[:half])
-	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s")
+	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s", "--log-level", "info")
 	waitFor(t, 90*time.Second, "the first half to be committed", func() bool { return e.committed("wapipe", 2) == int64(half) })
 	waitFor(t, 10*time.Second, "the lag to read 0", func() bool { return w.metricSum("wapipe_consumer_lag") == 0 })
 
@@ -90,6 +90,9 @@ func TestClickHouseOutageShowsInMetrics(t *testing.T) {
 	waitFor(t, 15*time.Second, "lag and in-flight to return to 0", func() bool {
 		return w.metricSum("wapipe_consumer_lag") == 0 && w.metricSum("wapipe_records_in_flight") == 0
 	})
+	if lines := w.logGrep(`"msg":"recovered","dependency":"clickhouse","outage":`); len(lines) != 1 {
+		t.Errorf("the outage's end logged %d times, want once:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
 	w.stop(t)
 }
 
@@ -118,12 +121,13 @@ func TestStuckWorkerFailsHealthz(t *testing.T) {
 
 // The brokers fail every fetch and offset request for a while: /readyz names kafka, the
 // retries of kafka are counted as they happen with backoff, /healthz stays 200 (a dependency
-// away), and once the brokers answer every record is committed and the worker is ready.
+// away), and once the brokers answer every record is committed, the worker is ready, and
+// the outage's end is logged once.
 func TestKafkaOutageShowsInReadyzAndMetrics(t *testing.T) {
 	e := newEnv(t, 2)
 	msgs, _ := generate(600, 23, 0)
 	e.produce(msgs[:300])
-	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s")
+	w := e.startWorker(t.TempDir(), "--stall-timeout", "2s", "--log-level", "info")
 	waitFor(t, 90*time.Second, "the first 300 committed", func() bool { return e.committed("wapipe", 2) == 300 })
 	waitFor(t, 10*time.Second, "/readyz to say ready", func() bool { return w.ready() == 200 })
 
@@ -158,6 +162,9 @@ func TestKafkaOutageShowsInReadyzAndMetrics(t *testing.T) {
 	down.Store(false)
 	waitFor(t, 60*time.Second, "every offset committed after the outage", func() bool { return e.committed("wapipe", 2) == 600 })
 	waitFor(t, 20*time.Second, "/readyz to say ready again", func() bool { return w.ready() == 200 })
+	if lines := w.logGrep(`"msg":"recovered","dependency":"kafka","outage":`); len(lines) != 1 {
+		t.Errorf("the Kafka outage's end logged %d times, want once:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
 	w.stop(t)
 }
 

@@ -102,6 +102,7 @@ func (r *Runner) flushLoop(ctx context.Context, in <-chan []*unit.Unit) error {
 			r.src.done(u.Rec)
 		}
 		r.progress.touch()
+		r.progress.durable.Add(int64(len(batch) - replicated))
 		r.metrics.Written.Add(float64(len(batch) - replicated))
 		r.metrics.Replicated.Add(float64(replicated))
 		r.metrics.BatchUnits.Observe(float64(len(batch)))

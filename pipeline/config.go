@@ -38,6 +38,8 @@ type Config struct {
 	// LagInterval is how often the end offsets of the owned partitions are asked for, to
 	// measure wapipe_consumer_lag (and whether the brokers answer).
 	LagInterval time.Duration
+	// ProgressInterval is how often a lasting lag (a long catch-up) logs its progress.
+	ProgressInterval time.Duration
 
 	// Replica, when set, is read whole by this worker besides its share of Topic.
 	Replica *ReplicaConfig
@@ -70,6 +72,7 @@ var Defaults = Config{
 	BatchAge:         time.Second,
 	CommitInterval:   time.Second,
 	LagInterval:      2 * time.Second,
+	ProgressInterval: 30 * time.Second,
 }
 
 // WithDefaults fills zero fields from Defaults and checks the rest.
@@ -89,6 +92,7 @@ func (c Config) WithDefaults() (Config, error) {
 	orDefault(&c.BatchAge, d.BatchAge)
 	orDefault(&c.CommitInterval, d.CommitInterval)
 	orDefault(&c.LagInterval, d.LagInterval)
+	orDefault(&c.ProgressInterval, d.ProgressInterval)
 	orDefault(&c.FetchMaxBytes, d.FetchMaxBytes)
 	orDefault(&c.MaxInFlightBytes, d.MaxInFlightBytes)
 	orDefault(&c.DecodeWorkers, d.DecodeWorkers)

@@ -72,6 +72,7 @@ func (r *Runner) measureLag(ctx context.Context, client *kafka.Client) {
 		total += lag
 	}
 	r.progress.lag.Store(total)
+	r.reportCatchUp(total, time.Now())
 }
 
 // probeReplica reports the identity topic down while the brokers do not know it (it was
@@ -90,11 +91,11 @@ func (r *Runner) probeReplica(ctx context.Context, client *kafka.Client) {
 		if len(md.Topics) == 1 {
 			why = fmt.Errorf("topic %s: %w", topic, md.Topics[0].Error)
 		}
-		r.cfg.Health.SetDown(health.IdentityTopic, why)
+		r.probe().SetDown(health.IdentityTopic, why)
 	case len(md.Topics[0].Partitions) == 0:
-		r.cfg.Health.SetDown(health.IdentityTopic, fmt.Errorf("topic %s has no partitions", topic))
+		r.probe().SetDown(health.IdentityTopic, fmt.Errorf("topic %s has no partitions", topic))
 	default:
-		r.cfg.Health.SetUp(health.IdentityTopic)
+		r.probe().SetUp(health.IdentityTopic)
 	}
 }
 
@@ -102,8 +103,12 @@ func (r *Runner) probeReplica(ctx context.Context, client *kafka.Client) {
 func (r *Runner) observeKafka(err error) {
 	if err != nil {
 		r.metrics.Errors.WithLabelValues("lag").Inc()
-		r.cfg.Health.SetDown(health.Kafka, err)
+		r.probe().SetDown(health.Kafka, err)
 		return
 	}
-	r.cfg.Health.SetUp(health.Kafka)
+	r.probe().SetUp(health.Kafka)
 }
+
+// probe is the lag loop's own view of the brokers: its answers clear only what it reported,
+// never a failure of the fetches or of the dead-letter writes.
+func (r *Runner) probe() health.Reporter { return r.cfg.Health.Reporter("probe") }

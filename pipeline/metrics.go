@@ -55,6 +55,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Input records never read: deleted by retention before the group reached them (the reader moved to the first offset kept)."}),
 		Retries: backoff.Retries(reg),
 	}
+	// Every place of an error is exported from the start at 0, so a dashboard's rate() of a
+	// first error reads a rise, not a series appearing from nothing.
+	for _, where := range []string{"fetch", "commit", "group", "sink", "stage", "after_durable", "lag", "replica"} {
+		m.Errors.WithLabelValues(where)
+	}
 	if reg != nil {
 		reg.MustRegister(m.Consumed, m.Processed, m.Written, m.Replicated, m.DeadLetter, m.DeadLetters, m.Errors, m.Lag, m.Committed,
 			m.Partitions, m.Generation, m.BatchUnits, m.BatchRows, m.FlushSecs, m.InFlight, m.Skipped)

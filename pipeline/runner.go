@@ -55,6 +55,7 @@ type Runner struct {
 	replica  *replica // nil without Config.Replica
 	running  atomic.Bool
 	progress progress
+	catchUp  catchUp // the lag loop's own
 }
 
 // New checks the configuration and builds a runner; Run starts it.

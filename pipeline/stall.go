@@ -12,6 +12,8 @@ import (
 type progress struct {
 	last atomic.Int64 // unix nanoseconds of the last acknowledgement, or of the last moment nothing waited
 	lag  atomic.Int64 // records behind the end of the owned partitions, at the last measure
+	// durable counts input records made durable (the catch-up progress lines' rate).
+	durable atomic.Int64
 }
 
 func (p *progress) touch() { p.last.Store(time.Now().UnixNano()) }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wapipe/wapipe/gateway"
+	"github.com/wapipe/wapipe/internal/kafkalog"
 )
 
 // The gateway documents itself here, beside its flags.
@@ -73,7 +74,7 @@ func gatewayCmd(ctx context.Context, args []string) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	w := gateway.NewWriter(brokers, c.topic, *maxBody, link.Transport)
+	w := kafkalog.Writer(gateway.NewWriter(brokers, c.topic, *maxBody, link.Transport), log, "gateway")
 	defer w.Close()
 	g, err := gateway.New(gateway.Config{Secrets: keys, VerifyToken: verifyToken, MaxBodyBytes: *maxBody,
 		Producer: w, Registry: reg, Log: log})

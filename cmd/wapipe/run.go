@@ -113,7 +113,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err != nil {
 		return err
 	}
-	deps := &health.Deps{} // what /readyz names as down, from the first moment
+	deps := &health.Deps{Log: log} // what /readyz names as down, from the first moment; recoveries logged once
 	retries := backoff.Retries(reg)
 	st := newStartup("connecting to ClickHouse", deps)
 	// Components start in order and stop in reverse (the defers below): the HTTP server

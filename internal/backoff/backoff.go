@@ -70,11 +70,15 @@ func (r Retrier) Do(ctx context.Context, what string, op func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := op()
 		if err == nil {
-			if attempt > 1 {
-				if r.Log != nil {
-					r.Log.Info("recovered", "dependency", r.Dependency, "what", what, "attempts", attempt,
-						"outage", time.Since(since).Round(time.Millisecond).String())
+			if attempt > 1 && r.Log != nil {
+				// With OnUp, the health tracker logs the outage's end once for every
+				// component that saw it; this operation's own recovery is detail.
+				level := slog.LevelInfo
+				if r.OnUp != nil {
+					level = slog.LevelDebug
 				}
+				r.Log.Log(ctx, level, "recovered", "dependency", r.Dependency, "what", what, "attempts", attempt,
+					"outage", time.Since(since).Round(time.Millisecond).String())
 			}
 			if r.OnUp != nil {
 				r.OnUp(r.Dependency)

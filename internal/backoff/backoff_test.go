@@ -1,8 +1,11 @@
 package backoff
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +62,27 @@ func value(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// A retrier that reports to a health tracker (OnUp) leaves the recovery line to it (logged
+// once per outage, not once per operation); one without logs its own recovery at info.
+func TestRecoveryLineLeftToTheHealthTracker(t *testing.T) {
+	for _, tracked := range []bool{false, true} {
+		var buf bytes.Buffer
+		r := Retrier{Policy: Policy{Initial: time.Millisecond, Max: time.Millisecond}, Dependency: "clickhouse",
+			Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+		if tracked {
+			r.OnUp = func(string) {}
+		}
+		calls := 0
+		_ = r.Do(context.Background(), "insert", func() error {
+			if calls++; calls < 3 {
+				return errors.New("refused")
+			}
+			return nil
+		})
+		if got := strings.Contains(buf.String(), `"msg":"recovered"`); got == tracked {
+			t.Errorf("tracked %v: recovery logged at info %v: %s", tracked, got, buf.String())
+		}
+	}
 }

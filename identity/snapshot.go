@@ -48,7 +48,7 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 			if done[ref] {
 				continue
 			}
-			r, err := s.current(ref.Tenant, ref.ID)
+			r, err := s.durable(ref.Tenant, ref.ID)
 			if err != nil {
 				return err
 			}
@@ -57,7 +57,7 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 			}
 			add(r)
 			for hops := 0; r.mergedInto != "" && hops < 16; hops++ {
-				if r, err = s.current(r.tenant, r.mergedInto); err != nil {
+				if r, err = s.durable(r.tenant, r.mergedInto); err != nil {
 					return err
 				}
 				if r == nil {
@@ -80,17 +80,17 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 	return out, err
 }
 
-// current returns a contact as the state holds it now: from the cache (which never
-// changes a record it holds), else from the state. The caller must not change it.
-func (s *Store) current(tenant, id string) (*record, error) {
-	k := contactKey(tenant, id)
-	s.mu.Lock()
-	r, ok := s.cache.contacts.Get(k)
-	s.mu.Unlock()
-	if ok {
-		return r, nil
-	}
-	return get(s.st, tenant, id)
+// durable returns a contact as of the batch just made durable (state.GetDurable), not as
+// the process goroutine may have changed it since: a snapshot must not share what a crash
+// could still take back (another worker would keep it, and count it again on replay).
+func (s *Store) durable(tenant, id string) (*record, error) {
+	var r *record
+	_, err := s.st.GetDurable(contactKey(tenant, id), func(v []byte) error {
+		var err error
+		r, err = decode(tenant, id, v)
+		return err
+	})
+	return r, err
 }
 
 // ContactRef names one contact.

@@ -65,6 +65,10 @@ func (s *Store) Get(key []byte, fn func(value []byte) error) (bool, error) {
 		}
 		return true, fn(c.value)
 	}
+	return s.getBadger(key, fn)
+}
+
+func (s *Store) getBadger(key []byte, fn func(value []byte) error) (bool, error) {
 	found := false
 	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
@@ -78,6 +82,27 @@ func (s *Store) Get(key []byte, fn func(value []byte) error) (bool, error) {
 		return item.Value(fn)
 	})
 	return found, err
+}
+
+// GetDurable is Get as of the oldest sealed batch: Badger and that batch's changes, without
+// those of later batches or of the open one. AfterDurable reads it (to publish what other
+// workers learn from) while the oldest sealed batch is the one just made durable, so it never
+// shares a change whose rows a crash could still lose.
+func (s *Store) GetDurable(key []byte, fn func(value []byte) error) (bool, error) {
+	s.mu.RLock()
+	var c change
+	ok := false
+	if len(s.sealed) > 0 {
+		c, ok = s.sealed[0].m[string(key)]
+	}
+	s.mu.RUnlock()
+	if ok {
+		if c.deleted {
+			return false, nil
+		}
+		return true, fn(c.value)
+	}
+	return s.getBadger(key, fn)
 }
 
 // pending returns the newest change of key not yet checkpointed.

@@ -24,6 +24,9 @@ type tx struct {
 	st  *state.Store
 	hot *gencache.Cache[[]byte] // nil: every read goes to the state
 	win *window                 // where per-message and per-call state lives (window.go)
+	// durable reads the state as of the batch just made durable (state.GetDurable), for
+	// the snapshots other workers import; it has no hot cache and never writes.
+	durable bool
 }
 
 // get loads key k into a state via decode; false when absent.
@@ -35,7 +38,11 @@ func (t tx) get(k []byte, decode func([]byte) error) (bool, error) {
 		return true, decode(v)
 	}
 	var kept []byte
-	found, err := t.st.Get(k, func(v []byte) error {
+	read := t.st.Get
+	if t.durable {
+		read = t.st.GetDurable
+	}
+	found, err := read(k, func(v []byte) error {
 		kept = bytes.Clone(v) // Badger's slice lives only as long as its read
 		return decode(kept)
 	})

@@ -1,8 +1,8 @@
 package unit
 
 // Reason is why a record is dead-lettered, from a small fixed set: the reason label of
-// wapipe_dead_letters_total must stay bounded, so the free text (DeadLetter.Detail)
-// goes to the dead letter's headers and the log, never to a label.
+// wapipe_dead_letters_total must stay bounded, so the free text (DeadLetter.Reason) goes
+// to the dead letter's headers only: never to a label, nor to the log (it quotes the body).
 type Reason string
 
 // The reasons a record can be dead-lettered for.

@@ -52,6 +52,11 @@ func migrateUpTo(ctx context.Context, conn driver.Conn, database string, layout 
 	if err != nil {
 		return nil, err
 	}
+	if upToDate(ctx, conn, database, migrations, last) {
+		// Nothing to run, not even the IF NOT EXISTS statements: ON CLUSTER they wait for every server
+		// (distributed_ddl_task_timeout, 180 s), and a worker must start while a replica is down.
+		return nil, nil
+	}
 	if err := execDDL(ctx, conn, layout.createDatabase(database)); err != nil {
 		return nil, fmt.Errorf("clickhouse: create database %s: %w", database, err)
 	}
@@ -81,6 +86,24 @@ func migrateUpTo(ctx context.Context, conn driver.Conn, database string, layout 
 		applied = append(applied, m.Name)
 	}
 	return applied, nil
+}
+
+// upToDate says whether database records every migration up to last. Any error reads as no: the full
+// run then reports it.
+func upToDate(ctx context.Context, conn driver.Conn, database string, migrations []Migration, last uint32) bool {
+	if ok, err := exists(ctx, conn, database, "schema_migrations"); err != nil || !ok {
+		return false
+	}
+	done, err := appliedVersions(ctx, conn, database)
+	if err != nil {
+		return false
+	}
+	for _, m := range migrations {
+		if m.Version <= last && !done[m.Version] {
+			return false
+		}
+	}
+	return true
 }
 
 // execAll runs what stmt becomes in layout.

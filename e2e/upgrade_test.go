@@ -23,6 +23,9 @@ func buildBefore(t *testing.T, path string) string {
 		t.Skipf("no git history for %s (%v): cannot build the version before it", path, err)
 	}
 	added = added[strings.LastIndex(added, "\n")+1:] // the first addition, should it have been re-added
+	if err := exec.Command("git", "-C", "..", "rev-parse", "--verify", "-q", added+"^").Run(); err != nil {
+		t.Skipf("the parent of %s is not in this clone (shallow?): cannot build the version before %s", added, path)
+	}
 	dir := t.TempDir()
 	archive := exec.Command("bash", "-c", `git -C .. archive --format=tar "$0^" | tar -x -C "$1"`, added, dir)
 	if b, err := archive.CombinedOutput(); err != nil {

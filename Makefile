@@ -49,10 +49,11 @@ test: clickhouse tools lint ## every test, against the private ClickHouse and th
 CLUSTER_PORT ?= 19201
 export WAPIPE_CLUSTER_PORT := $(CLUSTER_PORT)
 
+# -p 1: the e2e test stops a server the other package's tests use.
 test-cluster: ## the cluster tests: ZooKeeper, 1 shard x 2 replicas and 2 shards, migrate --cluster, a worker with a replica stopped mid-run, FINAL exact; stops them after
 	scripts/cluster.sh start
 	WAPIPE_TEST_CLUSTER=$$(scripts/cluster.sh addrs) WAPIPE_TEST_CLUSTER_SHARDED=$$(scripts/cluster.sh sharded-addrs) \
-		go test $(GO_TEST_FLAGS) -run 'Cluster' ./sinks/clickhouse/ ./e2e/; \
+		go test $(GO_TEST_FLAGS) -p 1 -run 'Cluster' ./sinks/clickhouse/ ./e2e/; \
 		status=$$?; scripts/cluster.sh stop; exit $$status
 
 bench: clickhouse build ## the end-to-end benchmark (go run ./bench -h for its flags)

@@ -59,9 +59,11 @@ type ChatRow struct {
 
 // FirstEventColumn is the event time of the first webhook of a message or call the worker saw. Unlike
 // every other time of a report row it is the same in every version of the row (the worker keeps it with
-// the message's or call's state), so the report tables are partitioned by its month: ReplacingMergeTree
-// folds the versions of a key only within one partition, and a time that moves (sent_at, billed_at,
-// event_at) could put two versions of one message in two months.
+// the message's or call's state), so the report tables are partitioned by its month: ReplacingMergeTree's
+// merges fold the versions of a key only within one partition, and a time that moves (sent_at, billed_at,
+// event_at) could put two versions of one message in two months, where they stay two rows on disk for
+// good, FINAL must merge across partitions to hide them (18.16 does; do_not_merge_across_partitions_select_final
+// does not), and pruning the newer month brings the older version back.
 const FirstEventColumn = "first_event_at"
 
 var ChatColumns = append([]string{"tenant_id", "waba_id", "phone_number_id", "message_id", "direction",

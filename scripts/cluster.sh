@@ -66,11 +66,13 @@ zk_install() {
 	[[ -f /usr/share/java/zookeeper.jar ]] || die "apt-get finished but /usr/share/java/zookeeper.jar is missing"
 }
 
-# zk_ok asks ZooKeeper's ruok four-letter word through bash's /dev/tcp (no nc needed).
+# zk_ok asks ZooKeeper's srvr four-letter word through bash's /dev/tcp (no nc needed). Not ruok: that
+# answers imok while ZooKeeper still loads its data and refuses sessions, and a ClickHouse 18.16 started
+# then can hang attaching its replicated tables.
 zk_ok() {
 	local reply
-	reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ZK_PORT && echo ruok >&3 && cat <&3" 2>/dev/null) || return 1
-	[[ $reply == imok ]]
+	reply=$(timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$ZK_PORT && echo srvr >&3 && cat <&3" 2>/dev/null) || return 1
+	[[ $reply == *"Mode: standalone"* ]]
 }
 
 zk_pid() {
@@ -85,7 +87,7 @@ zk_start() {
 	zk_install
 	if zk_ok; then return 0; fi
 	mkdir -p "$ZK_DIR/data"
-	# Loopback only, no admin server (it would open 8080), ruok allowed for the check above.
+	# Loopback only, no admin server (it would open 8080), srvr allowed for the check above.
 	cat >"$ZK_DIR/zoo.cfg" <<-EOF
 		tickTime=2000
 		initLimit=10

@@ -2,9 +2,10 @@
 -- whole (wapipe prune) and a table TTL can expire them (migrate --retention, where the server has TTL).
 --
 -- first_event_at is the event time of the first webhook of the message or call that the worker saw, and every
--- version of a row carries the same value (model.FirstEventColumn): ReplacingMergeTree folds the versions of a
--- key only inside one partition, so partitioning by a time that moves (sent_at, billed_at, event_at) could keep
--- two rows of one message after FINAL. Rows written before the column existed take their sent_at, billed_at or
+-- version of a row carries the same value (model.FirstEventColumn): ReplacingMergeTree's merges fold the versions
+-- of a key only inside one partition, so partitioning by a time that moves (sent_at, billed_at, event_at) could
+-- keep two rows of one message for good, which FINAL hides only by merging across partitions and prune would
+-- turn back into the older version. Rows written before the column existed take their sent_at, billed_at or
 -- event_at (the DEFAULT), as do rows an older worker still writes during a rolling upgrade.
 --
 -- A swap migration (the name says so): each statement is a table that replaces the existing one of the same

@@ -11,6 +11,12 @@
 //     mean the table rejects a row, and InsertSplitting isolates such rows so their neighbours still land.
 //   - Repeating an insert is harmless: every table is a ReplacingMergeTree on the row's logical key and
 //     version, so a row written twice reads once with FINAL.
+//   - With a cluster Layout (contract 11), Migrate lays every table out as Replicated <table>_local tables
+//     and a Distributed table under the plain name sharded by the key, so FINAL stays exact; an insert is
+//     acknowledged once it is on its shard. A schema that is current runs no DDL, so a worker starts while
+//     a server of the cluster is down.
+//   - The report tables are partitioned by month of first_event_at; Prune drops whole months and never
+//     touches identities, contact_keys or leads; SetRetention sets a TTL where the server has one.
 package clickhouse
 
 import (

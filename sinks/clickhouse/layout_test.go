@@ -13,6 +13,16 @@ import (
 	"github.com/wapipe/wapipe/model"
 )
 
+// A database migrated on one server is not silently left as it is by migrate --cluster (it would print
+// "up to date"): the layouts do not convert into each other in place.
+func TestClusterLayoutRefusesASingleServerDatabase(t *testing.T) {
+	c, _ := migrated(t)
+	_, err := MigrateLayout(t.Context(), c.Conn(), c.Database(), Layout{Cluster: "somewhere"})
+	if err == nil || !strings.Contains(err.Error(), "laid out on one server") {
+		t.Errorf("migrate --cluster of a single-server database: %v", err)
+	}
+}
+
 var onCluster = regexp.MustCompile(`\sON CLUSTER c1\s`)
 
 // Every statement of every migration has a cluster form: a new migration of a shape the layout does not
@@ -190,5 +200,22 @@ func pruneOnCluster(t *testing.T, cs []*Client) {
 		if n, err := count(t.Context(), c.Conn(), "SELECT count() FROM "+c.Database()+".chat_report_local"); err != nil || n != 0 {
 			t.Errorf("server %d: %d rows after prune, %v", i+1, n, err)
 		}
+	}
+}
+
+// A cluster database with a migration pending refuses a migrate without --cluster (it would create the
+// new objects on one server), and takes it with --cluster.
+func TestClusterDatabaseRefusesSingleServerMigrations(t *testing.T) {
+	cs := clusterClients(t, false)
+	c := cs[0]
+	if _, err := migrateUpTo(t.Context(), c.Conn(), c.Database(), c.layout, 7); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Migrate(t.Context(), c.Conn(), c.Database())
+	if err == nil || !strings.Contains(err.Error(), "migrate it with --cluster") {
+		t.Fatalf("single-server migrate of a cluster database: %v", err)
+	}
+	if applied, err := c.Migrate(t.Context()); err != nil || len(applied) != 1 {
+		t.Fatalf("migrate --cluster applied %v, %v; want the pending one", applied, err)
 	}
 }

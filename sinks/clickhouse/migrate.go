@@ -52,6 +52,23 @@ func migrateUpTo(ctx context.Context, conn driver.Conn, database string, layout 
 	if err != nil {
 		return nil, err
 	}
+	onCluster, err := laidOutOnCluster(ctx, conn, database)
+	if err != nil {
+		return nil, err
+	}
+	if onCluster == no && layout.Cluster != "" {
+		return nil, fmt.Errorf("clickhouse: database %s is laid out on one server; --cluster %s lays out a new "+
+			"database (copy the rows into one migrated with --cluster)", database, layout.Cluster)
+	}
+	if upToDate(ctx, conn, database, migrations, last) {
+		// Nothing to run, not even the IF NOT EXISTS statements: ON CLUSTER they wait for every server
+		// (distributed_ddl_task_timeout, 180 s), and a worker must start while a replica is down.
+		return nil, nil
+	}
+	if onCluster == yes && layout.Cluster == "" {
+		return nil, fmt.Errorf("clickhouse: database %s is laid out on a cluster (its tables are Distributed "+
+			"over <table>_local): migrate it with --cluster", database)
+	}
 	if err := execDDL(ctx, conn, layout.createDatabase(database)); err != nil {
 		return nil, fmt.Errorf("clickhouse: create database %s: %w", database, err)
 	}
@@ -81,6 +98,49 @@ func migrateUpTo(ctx context.Context, conn driver.Conn, database string, layout 
 		applied = append(applied, m.Name)
 	}
 	return applied, nil
+}
+
+type tristate int
+
+const (
+	unknown tristate = iota // a new database: no schema_migrations yet
+	no
+	yes
+)
+
+// laidOutOnCluster says whether database was migrated with a cluster layout: its bookkeeping table is
+// Distributed over schema_migrations_local.
+func laidOutOnCluster(ctx context.Context, conn driver.Conn, database string) (tristate, error) {
+	migrated, err := exists(ctx, conn, database, "schema_migrations")
+	if err != nil || !migrated {
+		return unknown, err
+	}
+	local, err := exists(ctx, conn, database, "schema_migrations"+LocalSuffix)
+	if err != nil {
+		return unknown, err
+	}
+	if local {
+		return yes, nil
+	}
+	return no, nil
+}
+
+// upToDate says whether database records every migration up to last. Any error reads as no: the full
+// run then reports it.
+func upToDate(ctx context.Context, conn driver.Conn, database string, migrations []Migration, last uint32) bool {
+	if ok, err := exists(ctx, conn, database, "schema_migrations"); err != nil || !ok {
+		return false
+	}
+	done, err := appliedVersions(ctx, conn, database)
+	if err != nil {
+		return false
+	}
+	for _, m := range migrations {
+		if m.Version <= last && !done[m.Version] {
+			return false
+		}
+	}
+	return true
 }
 
 // execAll runs what stmt becomes in layout.

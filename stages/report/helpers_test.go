@@ -111,7 +111,7 @@ func callEv(id, event, st string, at int64) *model.Event {
 // view is what an analyst sees with SELECT ... FINAL: per key, the row with the highest version.
 // It also fails the test when the builder breaks what FINAL relies on: a version going down on
 // one worker, two different rows with the same version, or two versions of a row with different
-// first_event_at (the partition key: ReplacingMergeTree folds versions only within a partition).
+// first_event_at (the partition key: ReplacingMergeTree's merges fold versions only within a partition).
 type view struct {
 	tb      testing.TB
 	chat    map[string]*model.ChatRow
@@ -157,7 +157,7 @@ func (v *view) samePartition(table, key string, firstAt int64) {
 	}
 	k := table + "|" + key
 	if old, ok := v.firstAt[k]; ok && old != firstAt {
-		v.tb.Errorf("%s %s: first_event_at moved %d -> %d: FINAL would keep both versions", table, key, old, firstAt)
+		v.tb.Errorf("%s %s: first_event_at moved %d -> %d: two partitions would keep both versions", table, key, old, firstAt)
 	}
 	v.firstAt[k] = firstAt
 }

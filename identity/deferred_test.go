@@ -51,59 +51,44 @@ func TestSharedStateMatchesImmediate(t *testing.T) {
 	}
 }
 
-// A worker that stops before a batch is checkpointed (its rows were not durable) has, at
-// start, the state as it was before that batch: replaying the batch's events returns
-// their rows again, so nothing needs healing.
-func TestAStopBeforeTheCheckpointReturnsTheRowsAgain(t *testing.T) {
+// A worker that stopped after a batch was checkpointed but before its rows were durable gets,
+// at start, the rows of exactly the contacts that batch changed; once a batch is durable its
+// contacts are no longer reported, and ForgetDirty drops what was read.
+func TestDirtyRowsAfterACrash(t *testing.T) {
 	dir := t.TempDir()
 	db, err := badger.Open(BadgerOptions(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := sharedStore(t, db)
-	durable := Facts{At: 10, BSUID: "BR.1"}
-	resolve(t, s, durable)
-	checkpoint(t, s)
-	lost := Facts{At: 20, BSUID: "BR.2", Phone: "5511900000002"}
-	first := resolve(t, s, lost)
-	s.st.Seal() // the rows go to ClickHouse; the worker dies before they are durable
+	endBatch := func() {
+		s.SealDirty()
+		checkpoint(t, s)
+	}
+	durable := resolve(t, s, Facts{At: 10, BSUID: "BR.1"}).Who.ContactID
+	endBatch()
+	if err := s.Durable(); err != nil {
+		t.Fatal(err)
+	}
+	lost := resolve(t, s, Facts{At: 20, BSUID: "BR.2", Phone: "5511900000002"}).Who.ContactID
+	endBatch() // checkpointed; the stop comes before the rows are durable
 	db.Close()
 
 	restarted := sharedStore(t, openDB(t, dir))
-	again := resolve(t, restarted, lost)
-	if !slices.Equal(sortedRows(again.Changed), sortedRows(first.Changed)) || len(again.Changed) == 0 {
-		t.Fatalf("replayed event returned %v, want its rows again %v", sortedRows(again.Changed), sortedRows(first.Changed))
-	}
-	if r := resolve(t, restarted, durable); len(r.Changed) != 0 {
-		t.Fatalf("the checkpointed event changed %v on replay", sortedRows(r.Changed))
-	}
-}
-
-// A state directory of an older version, which recorded the contacts of batches not yet
-// durable under id/d/, still gets those contacts' rows once at start.
-func TestLegacyDirtyRecordsAreRewrittenOnce(t *testing.T) {
-	db := openDB(t, t.TempDir())
-	s := New(db)
-	id := resolve(t, s, Facts{At: 20, BSUID: "BR.2", Phone: "5511900000002"}).Who.ContactID
-	if err := db.Update(func(txn *badger.Txn) error {
-		return txn.Set([]byte(dirtyPfx+"\x00\x00\x00\x00\x00\x00\x00\x01"), appendString(appendString(nil, tenant), id))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	rows, refs, err := s.DirtyRows()
+	rows, refs, err := restarted.DirtyRows()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(refs) != 1 || refs[0].ID != id {
-		t.Fatalf("dirty contacts %v, want %s", refs, id)
+	if len(refs) != 1 || refs[0].ID != lost {
+		t.Fatalf("dirty contacts %v, want only %s (not %s, whose batch was durable)", refs, lost, durable)
 	}
-	if got := keyRows(Resolution{Changed: rows}); got["bsuid BR.2"] != id || got["phone 5511900000002"] != id {
+	if got := keyRows(Resolution{Changed: rows}); got["bsuid BR.2"] != lost || got["phone 5511900000002"] != lost {
 		t.Fatalf("dirty rows %v", sortedRows(rows))
 	}
-	if err := s.ForgetDirty(); err != nil {
+	if err := restarted.ForgetDirty(); err != nil {
 		t.Fatal(err)
 	}
-	if _, refs, _ := s.DirtyRows(); len(refs) != 0 {
+	if _, refs, _ := restarted.DirtyRows(); len(refs) != 0 {
 		t.Fatalf("still dirty after ForgetDirty: %v", refs)
 	}
 }

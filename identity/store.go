@@ -22,6 +22,12 @@ type Store struct {
 	cache   cache
 	w       work // reused between rounds to spare allocations
 	pending int  // events applied in the working set since it was last published
+
+	// The contacts changed since the last SealDirty, and per sealed batch not yet durable the
+	// record of them (dirty.go; 0: the batch changed none).
+	dirty   map[ContactRef]bool
+	seq     uint64
+	flushed []uint64
 }
 
 // roundSize is how many events share one working set before it is published to the cache
@@ -42,7 +48,7 @@ func NewWithConfig(db *badger.DB, cfg Config) *Store {
 		st = state.Open(db)
 	}
 	s := &Store{st: st, shared: shared, batch: roundSize, step: int64(cfg.SeenStep / time.Second),
-		cache: newCache(cfg.CacheContacts), lazy: int64(cfg.LastSeenStep / time.Second)}
+		cache: newCache(cfg.CacheContacts), lazy: int64(cfg.LastSeenStep / time.Second), dirty: map[ContactRef]bool{}}
 	s.w = work{s: s, slots: map[string]*slot{}, index: map[string]string{}}
 	return s
 }
@@ -120,6 +126,7 @@ func (s *Store) settle() error {
 // call since the last Seal, which the caller will redo) and the cache, which may hold
 // contacts as those changes left them.
 func (s *Store) abort() {
+	clear(s.dirty)
 	s.w.reset()
 	s.pending = 0
 	s.st.Discard()

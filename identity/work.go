@@ -141,6 +141,7 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 		if sl.unchanged() {
 			continue
 		}
+		w.s.dirty[ContactRef{sl.rec.tenant, sl.rec.id}] = true
 		r := sl.rec
 		first := len(rows)
 		rows = append(rows, nil) // the identities row, once the version is known

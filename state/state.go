@@ -226,6 +226,20 @@ func (s *Store) writeOnce(batch *changes) error {
 	return wb.Flush()
 }
 
+// DeleteNow removes key from Badger at once, outside any batch: for a record a checkpoint
+// wrote that is dropped when its batch's rows are durable (its key is never written again).
+func (s *Store) DeleteNow(key []byte) error {
+	s.checkpointing.Lock()
+	defer s.checkpointing.Unlock()
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
+		if !errors.Is(err, badger.ErrBlockedWrites) || s.db.IsClosed() {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
+
 // DropPrefix removes every key under the prefixes, in memory and in Badger, without a
 // tombstone per key (Badger drops whole tables).
 func (s *Store) DropPrefix(prefixes ...[]byte) error {

@@ -161,9 +161,10 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 
 	m := pipeline.NewMetrics(reg)
 	seen := dedupe.New(dedupe.Config{Keys: t.dedupeKeys})
-	// Both stores keep their state in one state (package state): in memory until a batch's
-	// rows are durable, then checkpointed to Badger in one write (proc.Flush seals a batch
-	// before its rows go to ClickHouse, proc.Durable checkpoints it after).
+	// Both stores keep their state in one state (package state): a batch's changes in memory
+	// until proc.Flush checkpoints them to Badger in one write, with the record of the
+	// contacts they changed, before the batch's rows go to ClickHouse; proc.Durable drops
+	// that record once they are durable, and heal rewrites what a crash left recorded.
 	// --cache-contacts (25,000 by default, about 1 KB each) serve a partition's recent
 	// conversations; the rest is a Badger read away, so memory does not grow with the
 	// contact count.
@@ -269,9 +270,9 @@ func decodeReason(err error) unit.Reason {
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
 // (not those of dead letters: sent again after their cause is removed, they are processed),
-// checkpoints the batch's state (until then a crash loses that state, so the replayed
-// records change it again and return, and publish, the same rows), and last syncs the
-// state to disk, so that it is never behind the offsets committed after it (statesync.go).
+// drops the batch's record of changed contacts (until then a crash makes the next start
+// rewrite and republish those contacts: heal), and last syncs the state to disk, so that
+// it is never behind the offsets committed after it (statesync.go).
 func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, syncState func() error) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*unit.Unit) error {
 		if publish != nil {
@@ -298,8 +299,7 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 }
 
 // heal writes, before anything is processed, the rows (and snapshots) of the contacts
-// whose last batch a crash of an older version cut off after its stores committed it
-// (process.Stage.Heal); this version leaves none behind.
+// whose last batch a crash cut off after the state was checkpointed (process.Stage.Heal).
 func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *durable.Sink, publish *identitylog.Publisher, log *slog.Logger) error {
 	rows, refs, err := proc.Heal()
 	if err != nil || len(rows) == 0 {

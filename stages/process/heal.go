@@ -5,14 +5,11 @@ import (
 	"github.com/wapipe/wapipe/model"
 )
 
-// Heal returns, at start, the rows a crash of an older version may have cut off: that
-// version committed its state before a batch's rows were durable and recorded the contacts
-// of such commits (identity.DirtyRows); replayed, their events change nothing and so would
-// write nothing. For each contact merged away, its leads' merge into the survivor is applied
-// again (a stop between that version's identity and report commits left it undone).
-// MergeContacts applied twice changes nothing and returns the same rows. The state changes
-// are sealed: the caller checkpoints them (Durable) once the rows are durable. This version
-// leaves no such record, so for its own state Heal finds nothing.
+// Heal returns, at start, the rows a crash may have cut off: those of every contact whose
+// last batch was checkpointed but not durable (identity.DirtyRows), and for each of them that
+// was merged away, its leads' merge into the survivor, applied again. Replayed, the events of
+// such a batch change nothing and so would write nothing. MergeContacts applied twice changes
+// nothing and returns the same rows. The caller writes the rows, then calls Durable.
 func (s *Stage) Heal() ([]model.Row, []identity.ContactRef, error) {
 	rows, refs, err := s.Identities.DirtyRows()
 	if err != nil || len(refs) == 0 {

@@ -22,8 +22,8 @@ type Stage struct {
 	Seen       *dedupe.Set
 	Identities *identity.Store
 	Reports    *report.Builder
-	// State is the state both stores keep theirs in (their Config.State): Flush seals a
-	// batch of it, Durable checkpoints it.
+	// State is the state both stores keep theirs in (their Config.State), checkpointed by
+	// Flush once a batch.
 	State *state.Store
 	// Duplicates counts events dropped as already counted (may be nil).
 	Duplicates func()
@@ -61,19 +61,20 @@ func (s *Stage) Process(_ context.Context, u *unit.Unit) error {
 }
 
 // Flush implements pipeline.Stages.Flush, before a batch's rows go to the sink: the state
-// changes of its records are sealed, to reach Badger once those rows are durable.
+// changes of its records, with the record of the contacts they changed (identity.SealDirty),
+// are checkpointed in one write, so the state is never behind the rows it emitted.
 func (s *Stage) Flush() error {
 	if err := s.Reports.Flush(); err != nil {
 		return err
 	}
+	s.Identities.SealDirty()
 	s.State.Seal()
-	return nil
+	return s.State.Checkpoint()
 }
 
-// Durable implements the end of pipeline.AfterDurable: the oldest sealed batch's rows are
-// durable, so its state changes are checkpointed. Until then a crash loses them, and the
-// replayed records return their rows again.
-func (s *Stage) Durable() error { return s.State.Checkpoint() }
+// Durable implements the end of pipeline.AfterDurable: the oldest flushed batch's rows are
+// durable, so its contacts need no healing after a crash (identity.Store.Durable).
+func (s *Stage) Durable() error { return s.Identities.Durable() }
 
 // apply resolves one event's user and returns every row it changes.
 func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
@@ -81,8 +82,8 @@ func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Only what changed: the state of a batch whose rows a crash cut off was never
-	// checkpointed, so its replayed events change it again and return those rows.
+	// Only what changed: the rows of a contact whose batch a crash cut off before it was
+	// durable come back once, at start (identity.DirtyRows), not with every event.
 	rows := res.Changed
 	for _, r := range res.Changed {
 		if id, ok := r.(*model.IdentityRow); ok && id.MergedInto != "" {

@@ -1,19 +1,20 @@
 // Package state is the worker's local state: a Badger database, and above it, in memory, the
-// changes of the batches whose rows are not durable yet.
+// changes not yet checkpointed.
 //
 // What it promises:
-//   - Reads see every change made so far, durable or not: the newest change of a key wins.
+//   - Reads see every change made so far: the newest change of a key wins.
 //   - Nothing is written to Badger per event. The changes made between two Seals are one
-//     batch; Checkpoint writes the oldest sealed batch in one WriteBatch, and the caller calls
-//     it once that batch's rows are durable. Badger therefore never holds a change whose rows
-//     could still be lost: after a crash the replayed records meet the state as it was before
-//     them and return the same rows again, so there is nothing to heal and no record of the
-//     contacts a batch changed. A key changed many times in a batch is written once.
-//   - One goroutine writes at a time (Set, Delete, Discard, Seal); Get and Scan may run
-//     beside it, and Checkpoint from another goroutine.
+//     batch; Checkpoint writes the oldest sealed batch in one WriteBatch (a key changed many
+//     times in a batch is written once), so the owners of the state (identity, report) commit
+//     together or not at all.
+//   - One goroutine writes at a time (Set, Delete, Put, Discard, Seal); Get, Scan and Seek
+//     may run beside it, and Checkpoint from another goroutine.
 //
-// This is how Kafka Streams and Flink keep state: local, and checkpointed with the progress
-// of the input rather than written through on every event.
+// The worker checkpoints each batch as it leaves for ClickHouse, before its rows are durable,
+// with a record of the contacts it changed (identity's dirty records) to heal after a crash.
+// Checkpointing only once the rows are durable, as Kafka Streams does with its sinks, would let
+// a replay recompute the rows instead; but a replay interleaves the partitions in another
+// order, and a contact's id depends on the order its keys were met (identity/dirty.go).
 package state
 
 import (
@@ -85,9 +86,9 @@ func (s *Store) getBadger(key []byte, fn func(value []byte) error) (bool, error)
 }
 
 // GetDurable is Get as of the oldest sealed batch: Badger and that batch's changes, without
-// those of later batches or of the open one. AfterDurable reads it (to publish what other
-// workers learn from) while the oldest sealed batch is the one just made durable, so it never
-// shares a change whose rows a crash could still lose.
+// those of later batches or of the open one. The worker publishes snapshots from it, so that
+// another worker never learns a change of the batch still being processed (with the worker
+// checkpointing at each batch's end, nothing stays sealed, and this reads what Badger has).
 func (s *Store) GetDurable(key []byte, fn func(value []byte) error) (bool, error) {
 	s.mu.RLock()
 	var c change

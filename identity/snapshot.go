@@ -80,9 +80,9 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 	return out, err
 }
 
-// durable returns a contact as of the batch just made durable (state.GetDurable), not as
-// the process goroutine may have changed it since: a snapshot must not share what a crash
-// could still take back (another worker would keep it, and count it again on replay).
+// durable returns a contact as checkpointed (state.GetDurable), not as the process
+// goroutine may have changed it since in the open batch: a snapshot must not share what a
+// crash could still take back (another worker would keep it, and count it again on replay).
 func (s *Store) durable(tenant, id string) (*record, error) {
 	var r *record
 	_, err := s.st.GetDurable(contactKey(tenant, id), func(v []byte) error {

@@ -26,8 +26,8 @@ func IsLeadSnapshot(v []byte) bool { return len(v) > 0 && v[0] == leadSnapshotFo
 // away: the identity merge moves them on every worker), with its contact's latest touches.
 func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err error) {
 	err = func() error {
-		// As of the batch just made durable, without the hot cache (this runs beside the
-		// writer): a snapshot must not share touches a crash could still take back.
+		// As checkpointed, without the open batch's changes or the hot cache (this runs beside
+		// the writer): a snapshot must not share touches a crash could still take back.
 		txn := tx{st: b.st, durable: true}
 		for _, r := range refs {
 			var l leadState

@@ -24,8 +24,8 @@ type tx struct {
 	st  *state.Store
 	hot *gencache.Cache[[]byte] // nil: every read goes to the state
 	win *window                 // where per-message and per-call state lives (window.go)
-	// durable reads the state as of the batch just made durable (state.GetDurable), for
-	// the snapshots other workers import; it has no hot cache and never writes.
+	// durable reads the state as checkpointed (state.GetDurable), for the snapshots other
+	// workers import; it has no hot cache and never writes.
 	durable bool
 }
 

@@ -24,10 +24,10 @@ type Imported struct {
 // err is an infrastructure failure. Importing the same snapshot again changes nothing.
 func (s *Store) Import(values [][]byte) (Imported, error) {
 	var out Imported
-	recs := make([]*record, len(values))
+	recs := make([]entry, len(values))
 	for i, v := range values {
 		var err error
-		if recs[i], err = decodeSnapshot(v); err != nil {
+		if recs[i], err = decodeEntry(v); err != nil {
 			if out.Bad == nil {
 				out.Bad = map[int]error{}
 			}
@@ -39,15 +39,15 @@ func (s *Store) Import(values [][]byte) (Imported, error) {
 	s.w.republish = s.w.republish[:0]
 	if s.deferred {
 		for _, r := range recs {
-			if r == nil {
+			if r.empty() {
 				continue
 			}
 			s.begin()
-			changed, err := s.w.adopt(r)
+			changed, err := s.w.join(r)
 			s.w.floor = 0
 			if err != nil {
 				s.abort()
-				return out, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
+				return out, fmt.Errorf("import %s: %w", r, err)
 			}
 			out.Rows = append(out.Rows, changed...)
 			if err := s.counted(); err != nil {
@@ -71,23 +71,73 @@ func (s *Store) Import(values [][]byte) (Imported, error) {
 	}
 }
 
-func (s *Store) tryImport(recs []*record) ([]model.Row, error) {
+func (s *Store) tryImport(recs []entry) ([]model.Row, error) {
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	s.w.reset(txn)
 	defer func() { s.w.floor = 0 }()
 	var rows []model.Row
 	for _, r := range recs {
-		if r == nil {
+		if r.empty() {
 			continue
 		}
-		changed, err := s.w.adopt(r)
+		changed, err := s.w.join(r)
 		if err != nil {
-			return nil, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
+			return nil, fmt.Errorf("import %s: %w", r, err)
 		}
 		rows = append(rows, changed...)
 	}
 	return rows, txn.Commit()
+}
+
+// entry is one record of the identity topic: a snapshot or an erasure.
+type entry struct {
+	snap  *record
+	erase *erasure
+}
+
+func decodeEntry(v []byte) (entry, error) {
+	if IsErasure(v) {
+		e, err := decodeErasure(v)
+		return entry{erase: e}, err
+	}
+	r, err := decodeSnapshot(v)
+	return entry{snap: r}, err
+}
+
+func (e entry) empty() bool { return e.snap == nil && e.erase == nil }
+
+func (e entry) String() string {
+	if e.erase != nil {
+		return "erasure of " + e.erase.tenant + "/" + e.erase.id
+	}
+	return e.snap.tenant + "/" + e.snap.id
+}
+
+// join applies one entry to the working set and returns the rows it changed.
+func (w *work) join(e entry) ([]model.Row, error) {
+	if e.snap != nil {
+		return w.adopt(e.snap)
+	}
+	return w.applyErasure(e.erase)
+}
+
+// applyErasure erases the contact's group; every contact whose record changed is published
+// again (Republish), so that the last record of each on the topic carries the erasure.
+func (w *work) applyErasure(e *erasure) ([]model.Row, error) {
+	if err := w.erase(e); err != nil {
+		return nil, err
+	}
+	rows, err := w.finish(e.cut)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if ir, ok := r.(*model.IdentityRow); ok {
+			w.republish = append(w.republish, ContactRef{ir.Tenant, ir.ContactID})
+		}
+	}
+	return rows, nil
 }
 
 // adopt joins one snapshot into the working set and returns the rows it changed. Row
@@ -250,6 +300,7 @@ func joinFacts(sl *slot, s *record) {
 		}
 	}
 	r.seen(s.firstSeen, s.lastSeen)
+	r.erased = max(r.erased, s.erased) // an erasure of either is the person's: finish scrubs
 }
 
 // adoptParent settles a parent BSUID two workers gave to different contacts: the contact

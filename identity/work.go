@@ -121,6 +121,9 @@ func (w *work) owner(code byte, value, tenant string) (*slot, error) {
 		id = string(v)
 		w.index[string(ik)] = id
 	}
+	if id == "" {
+		return nil, nil // erased in this transaction (unpoint)
+	}
 	return w.follow(tenant, id)
 }
 
@@ -145,6 +148,9 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 	for _, sl := range w.order {
 		sl.touched = false
 		sl.settle(w.s.lazy)
+		if err := w.erasedFacts(sl); err != nil {
+			return nil, err
+		}
 		if sl.unchanged() {
 			continue
 		}
@@ -177,6 +183,20 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 	}
 	w.order = w.order[:0]
 	return rows, nil
+}
+
+// erasedFacts keeps an erased contact erased (erase.go): a contact new to this store takes
+// the cut of an erasure that came first, and an erased one sheds what is dated before it.
+func (w *work) erasedFacts(sl *slot) error {
+	if sl.created {
+		if err := w.erasedBefore(sl); err != nil {
+			return err
+		}
+	}
+	if sl.rec.erased == 0 {
+		return nil
+	}
+	return w.scrub(sl)
 }
 
 // publish remembers the committed working set in the store's cache.

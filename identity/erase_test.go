@@ -1,0 +1,201 @@
+package identity
+
+import (
+	"testing"
+
+	"github.com/wapipe/wapipe/model"
+)
+
+const (
+	erasePhone = "5511988880000"
+	eraseBSUID = "BR.9001"
+	eraseUser  = "@ana"
+	cut        = int64(1000)
+)
+
+// personWith resolves a user seen with phone, BSUID, username and profile name before cut.
+func personWith(t *testing.T, s *Store) Resolution {
+	t.Helper()
+	return resolve(t, s, Facts{At: 500, Phone: erasePhone, BSUID: eraseBSUID, Username: eraseUser, ProfileName: "Ana"})
+}
+
+func erase(t *testing.T, s *Store, id string, at int64) Imported {
+	t.Helper()
+	got, err := s.Import([][]byte{ErasureRecord(tenant, id, at)})
+	if err != nil || len(got.Bad) > 0 {
+		t.Fatalf("Import(erasure): %v %v", got.Bad, err)
+	}
+	return got
+}
+
+// assertErased fails unless the contact holds no phone, username or profile name and no
+// phone or username key resolves to it, while its BSUID still does.
+func assertErased(t *testing.T, name string, s *Store, id string) {
+	t.Helper()
+	c := contact(t, s, id)
+	if c.Phone != "" || c.Username != "" || c.ProfileName != "" || c.Erased == 0 {
+		t.Fatalf("%s: contact after the erasure: phone %q username %q profile %q erased %d", name, c.Phone, c.Username, c.ProfileName, c.Erased)
+	}
+	for _, k := range c.Keys {
+		if k.Type == KeyPhone || k.Type == KeyUsername {
+			t.Fatalf("%s: key %s %s survived the erasure", name, k.Type, k.Value)
+		}
+	}
+	for _, k := range [][2]string{{KeyPhone, erasePhone}, {KeyUsername, eraseUser}} {
+		if _, ok, err := s.ContactOf(tenant, k[0], k[1]); ok || err != nil {
+			t.Fatalf("%s: %s %s still resolves (%v)", name, k[0], k[1], err)
+		}
+	}
+	if got := contactOf(t, s, KeyBSUID, eraseBSUID); got != id {
+		t.Fatalf("%s: the BSUID resolves to %s, want %s (counts join on it)", name, got, id)
+	}
+}
+
+func TestErasureWipesPhoneUsernameAndProfile(t *testing.T) {
+	s := newStore(t)
+	id := personWith(t, s).Who.ContactID
+	got := erase(t, s, id, cut)
+	assertErased(t, "store", s, id)
+	row := findIdentityRow(got.Rows, id)
+	if row == nil || row.Phone != nil || row.Username != nil || row.Profile != nil || row.PhoneSource != "" || row.BSUID == nil {
+		t.Fatalf("identities row after the erasure: %+v", row)
+	}
+	if len(got.Republish) != 1 || got.Republish[0].ID != id {
+		t.Fatalf("Republish = %v, want the erased contact: its last snapshot must carry the erasure", got.Republish)
+	}
+	if again := erase(t, s, id, cut); len(again.Rows) != 0 || len(again.Republish) != 0 {
+		t.Fatalf("the same erasure again changed %d rows, republished %v", len(again.Rows), again.Republish)
+	}
+}
+
+// A worker that had not applied the erasure publishes its stale snapshot after it: the
+// erased store keeps nothing of it and publishes its own again, so the topic's last record
+// of the contact carries the erasure.
+func TestStaleSnapshotAfterErasureDoesNotResurrect(t *testing.T) {
+	a, b := newStore(t), newStore(t)
+	ra := personWith(t, a)
+	id := ra.Who.ContactID
+	stale := published(t, a, ra.Changed)
+	importAll(t, b, stale)
+	erase(t, b, id, cut)
+
+	got, err := b.Import(stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertErased(t, "after the stale snapshot", b, id)
+	if len(got.Republish) == 0 {
+		t.Fatal("the stale snapshot was taken as covering the erased contact: nothing republished")
+	}
+	// Worker A meets the erasure only through B's snapshot (the erasure record compacted away).
+	importAll(t, a, published(t, b, []model.Row{&model.IdentityRow{Tenant: tenant, ContactID: id}}))
+	assertErased(t, "A from B's snapshot", a, id)
+}
+
+// A fresh worker reading the topic in either order ends erased: the stale snapshot then
+// the erasure, or the erasure (of a contact it does not know yet) then the stale snapshot.
+func TestFreshWorkerEndsErasedWhateverTheOrder(t *testing.T) {
+	a := newStore(t)
+	ra := personWith(t, a)
+	id := ra.Who.ContactID
+	stale := published(t, a, ra.Changed)
+	record := ErasureRecord(tenant, id, cut)
+
+	before := newStore(t)
+	importAll(t, before, append(append([][]byte{}, stale...), record))
+	assertErased(t, "stale then erasure", before, id)
+
+	after := newStore(t)
+	importAll(t, after, append([][]byte{record}, stale...))
+	assertErased(t, "erasure then stale", after, id)
+}
+
+// Traffic after the erasure starts a fresh history from what it carries; an event from
+// before it, replayed, brings nothing back and its rows carry nothing personal.
+func TestTrafficAfterErasureStartsFresh(t *testing.T) {
+	s := newStore(t)
+	id := personWith(t, s).Who.ContactID
+	erase(t, s, id, cut)
+
+	old := resolve(t, s, Facts{At: 600, Phone: erasePhone, BSUID: eraseBSUID, Username: eraseUser, ProfileName: "Ana"})
+	if w := old.Who; w.Phone != nil || w.Username != "" || w.ProfileName != "" || w.ContactID != id {
+		t.Fatalf("an event from before the erasure resolved to %+v (phone %s)", w, str(w.Phone))
+	}
+	assertErased(t, "after a replayed old event", s, id)
+
+	fresh := resolve(t, s, Facts{At: 2000, BSUID: eraseBSUID, ProfileName: "A."})
+	if w := fresh.Who; w.ContactID != id || w.Phone != nil || w.ProfileName != "A." {
+		t.Fatalf("new traffic without a phone resolved to %+v (phone %s)", w, str(w.Phone))
+	}
+	resolve(t, s, Facts{At: 2100, BSUID: eraseBSUID, Phone: "5511977770000"})
+	c := contact(t, s, id)
+	if c.Phone != "5511977770000" || c.ProfileName != "A." || c.Username != "" {
+		t.Fatalf("after new traffic: %+v", c)
+	}
+	for _, k := range c.Keys {
+		if k.Type == KeyPhone && (k.Value != "5511977770000" || k.FirstSeen != 2100) {
+			t.Fatalf("phone key %+v: want only the new number, first seen 2100", k)
+		}
+	}
+}
+
+// A person known under two contacts merged into one is erased under both: the merged-away
+// contact's row shows its last facts too.
+func TestErasureCoversMergedContacts(t *testing.T) {
+	s := newStore(t)
+	x := resolve(t, s, Facts{At: 100, Phone: erasePhone, ProfileName: "Ana"}).Who.ContactID
+	l := resolve(t, s, Facts{At: 200, BSUID: eraseBSUID, Username: eraseUser}).Who.ContactID
+	resolve(t, s, Facts{At: 300, Phone: erasePhone, BSUID: eraseBSUID})
+	if lc := contact(t, s, l); lc.MergedInto != x {
+		t.Fatalf("setup: %s merged into %q, want %s", l, lc.MergedInto, x)
+	}
+	got := erase(t, s, l, cut) // erasing by the merged-away id reaches the survivor too
+	assertErased(t, "survivor", s, x)
+	lc := contact(t, s, l)
+	if lc.Phone != "" || lc.Username != "" || lc.ProfileName != "" {
+		t.Fatalf("merged-away contact after the erasure: %+v", lc)
+	}
+	if findIdentityRow(got.Rows, l) == nil || findIdentityRow(got.Rows, x) == nil {
+		t.Fatalf("rows of the erasure: want the identities rows of both %s and %s", x, l)
+	}
+}
+
+func findIdentityRow(rows []model.Row, id string) *model.IdentityRow {
+	for _, r := range rows {
+		if ir, ok := r.(*model.IdentityRow); ok && ir.ContactID == id {
+			return ir
+		}
+	}
+	return nil
+}
+
+func TestErasureRecordRoundTrip(t *testing.T) {
+	e, err := decodeErasure(ErasureRecord("t", "c_1", 42))
+	if err != nil || e.tenant != "t" || e.id != "c_1" || e.cut != 42 {
+		t.Fatalf("decode = %+v, %v", e, err)
+	}
+	for _, bad := range [][]byte{{erasureFormat}, ErasureRecord("", "c", 1), ErasureRecord("t", "c", 0)} {
+		if _, err := decodeErasure(bad); err == nil {
+			t.Fatalf("decodeErasure(%q) accepted", bad)
+		}
+	}
+	r := &record{head: head{tenant: "t", id: "c", erased: 77, version: 9}}
+	back, err := decode("t", "c", r.encode(nil))
+	if err != nil || back.erased != 77 || back.version != 9 {
+		t.Fatalf("record round trip: %+v %v", back, err)
+	}
+}
+
+// A snapshot that differs from the erased record only by the missing cut still does not
+// cover it: were it the topic's last record, a fresh worker would never learn the erasure.
+func TestSnapshotWithoutTheCutDoesNotCover(t *testing.T) {
+	a, b := newStore(t), newStore(t)
+	ra := resolve(t, a, Facts{At: 500, BSUID: eraseBSUID})
+	stale := published(t, a, ra.Changed)
+	importAll(t, b, stale)
+	erase(t, b, ra.Who.ContactID, cut)
+	got, err := b.Import(stale)
+	if err != nil || len(got.Republish) != 1 {
+		t.Fatalf("Republish = %v, %v: want the erased contact", got.Republish, err)
+	}
+}

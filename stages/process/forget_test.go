@@ -1,0 +1,71 @@
+package process
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wapipe/wapipe/identity"
+	"github.com/wapipe/wapipe/model"
+	"github.com/wapipe/wapipe/pipeline"
+)
+
+// An erasure record from the identity topic (wapipe forget) empties the contact's phone,
+// username and profile name on the worker, is published again (so the topic's last record
+// of the contact carries it), and a later status of an earlier message is written without
+// the person's data.
+func TestImportOfAnErasure(t *testing.T) {
+	ctx := context.Background()
+	s := newStage(t, "w_a")
+	ev := model.Event{Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: "wamid.1", At: 1000,
+		MessageType: "text", DedupeKey: "wamid.1",
+		User: model.Identity{BSUID: "US.1", Phone: "15550001", Username: "@ana", ProfileName: "Ana"}}
+	u := &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{ev}}
+	if err := s.Process(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	contact := ""
+	for _, r := range u.Rows {
+		if id, ok := r.(*model.IdentityRow); ok {
+			contact = id.ContactID
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	erasure := replicaUnit(identity.ErasureRecord("t1", contact, 2000), "forget")
+	if err := s.Import(ctx, erasure); err != nil {
+		t.Fatal(err)
+	}
+	if erasure.DeadLetter != nil || !erasure.Republish {
+		t.Fatalf("erasure unit: dead letter %v, republish %v: want applied and published again", erasure.DeadLetter, erasure.Republish)
+	}
+	var row *model.IdentityRow
+	for _, r := range erasure.Rows {
+		if id, ok := r.(*model.IdentityRow); ok && id.ContactID == contact {
+			row = id
+		}
+	}
+	if row == nil || row.Phone != nil || row.Username != nil || row.Profile != nil {
+		t.Fatalf("identities row of the erasure: %+v", row)
+	}
+
+	status := model.Event{Kind: model.KindStatus, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: "wamid.2", At: 1500,
+		Status: "delivered", DedupeKey: "wamid.2/delivered", User: model.Identity{BSUID: "US.1", Phone: "15550001"}}
+	later := &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{status}}
+	if err := s.Process(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	chats := 0
+	for _, r := range later.Rows {
+		if c, ok := r.(*model.ChatRow); ok {
+			chats++
+			if c.Who.Phone != nil || c.Who.Username != "" || c.Who.ProfileName != "" || c.Who.ContactID != contact {
+				t.Fatalf("a status dated before the erasure wrote %+v", c.Who)
+			}
+		}
+	}
+	if chats != 1 {
+		t.Fatalf("the status wrote %d chat rows, want 1", chats)
+	}
+}

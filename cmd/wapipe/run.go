@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,11 +72,11 @@ func runCmd(ctx context.Context, args []string) error {
 	if err := checkLogLevel(c.logLevel); err != nil {
 		return err
 	}
-	t.identityTopic = strings.ReplaceAll(t.identityTopic, "{group}", c.group)
-	if strings.Trim(t.identityTopic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || len(t.identityTopic) > 249 {
-		return fmt.Errorf("--identity-topic %q is not a Kafka topic name (letters, digits, '.', '_' and '-'): give one", t.identityTopic)
+	var err error
+	if t.identityTopic, err = identityTopicName(t.identityTopic, c.group); err != nil {
+		return err
 	}
-	err := runWorker(ctx, c, t, prometheus.NewRegistry())
+	err = runWorker(ctx, c, t, prometheus.NewRegistry())
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return nil // stopped while starting (waiting for ClickHouse): nothing to drain, a clean stop
 	}

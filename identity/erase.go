@@ -180,3 +180,16 @@ func (w *work) erasedBefore(sl *slot) error {
 	sl.rec.erased = max(sl.rec.erased, cut)
 	return err
 }
+
+// DurablyErased returns, once, the contacts whose erasure this store applied in batches
+// that are durable now (Flush, then Durable; Config.Deferred). Rows this worker wrote
+// before it applied an erasure (a replay of the identity topic's older snapshots while
+// bootstrapping, say) may carry the person's data into ClickHouse after wapipe forget
+// erased it there, so the worker erases these contacts in ClickHouse again.
+func (s *Store) DurablyErased() []ContactRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.erasedDurable
+	s.erasedDurable = nil
+	return out
+}

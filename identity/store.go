@@ -26,7 +26,12 @@ type Store struct {
 	dirty    map[ContactRef]bool // contacts changed in open (dirty.go)
 	seq      uint64              // of the last dirty record written
 	flushed  []uint64            // per Flush not yet Durable: the last dirty record it covers
-	lazy     int64               // Config.LastSeenStep in seconds
+	// Contacts whose erasure was applied (erase.go): committed since the last Flush, per
+	// Flush not yet Durable (beside flushed), and durable (for DurablyErased).
+	erasedPending []ContactRef
+	erasedFlushed [][]ContactRef
+	erasedDurable []ContactRef
+	lazy          int64 // Config.LastSeenStep in seconds
 }
 
 // maxConflictRetries bounds retries of a transaction that lost a conflict. Writers of
@@ -204,6 +209,8 @@ func (s *Store) Flush() error {
 		return err
 	}
 	s.flushed = append(s.flushed, s.seq)
+	s.erasedFlushed = append(s.erasedFlushed, s.erasedPending)
+	s.erasedPending = nil
 	return nil
 }
 

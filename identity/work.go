@@ -26,6 +26,8 @@ type work struct {
 	// republish collects the contacts whose imported snapshot lacked what this store
 	// holds (see covers), for Import to return.
 	republish []ContactRef
+	// erased collects the contacts whose erasure cut moved in this transaction (erase.go).
+	erased []ContactRef
 }
 
 func (w *work) reset(txn *badger.Txn) {
@@ -38,6 +40,7 @@ func (w *work) reset(txn *badger.Txn) {
 	clear(w.slots)
 	clear(w.index)
 	w.order = w.order[:0]
+	w.erased = w.erased[:0]
 }
 
 // load returns the contact, or nil when it does not exist.
@@ -196,11 +199,16 @@ func (w *work) erasedFacts(sl *slot) error {
 	if sl.rec.erased == 0 {
 		return nil
 	}
+	if sl.rec.erased > sl.base.erased {
+		w.erased = append(w.erased, ContactRef{sl.rec.tenant, sl.rec.id})
+	}
 	return w.scrub(sl)
 }
 
 // publish remembers the committed working set in the store's cache.
 func (w *work) publish() {
+	w.s.erasedPending = append(w.s.erasedPending, w.erased...)
+	w.erased = w.erased[:0]
 	for ck, sl := range w.slots {
 		if sl != nil && sl.publish {
 			w.s.cache.contacts.Put(ck, sl.rec.cloneInto(new(record))) // never changed once cached

@@ -28,7 +28,7 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 	}
 	ids := identity.NewWithConfig(db, identity.Config{Deferred: true})
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, Self: "w_test"}
-	done := afterDurable(nil, seen, proc)
+	done := afterDurable(nil, seen, proc, eraseAgain{})
 	ctx := context.Background()
 
 	unit := func(id string) *pipeline.Unit {

@@ -85,6 +85,9 @@ type forgotten struct {
 	Records    int                      `json:"erasure_records"`
 	Tables     []clickhouse.ErasedTable `json:"-"`
 	Rows       map[string]uint64        `json:"tables"` // per table: rows emptied (contact_keys: keys deleted)
+	// Left are rows that hold the data again after the erasure: a worker that has not
+	// applied it yet wrote them; they go once it has (or with another forget).
+	Left map[string]uint64 `json:"left,omitempty"`
 }
 
 // run finds the person in ClickHouse, publishes the erasure to the workers, waits settle,
@@ -110,6 +113,10 @@ func (f forget) run(ctx context.Context, tenant, keyType, value string) (*forgot
 	done := &forgotten{TenantID: found.Tenant, ContactID: found.ID, MergedFrom: append([]string{}, found.MergedFrom...),
 		Cut: f.now().UTC().Truncate(time.Second), Topic: f.identityTopic}
 	ids := append([]string{found.ID}, found.MergedFrom...)
+	// Counted first: the workers erase ClickHouse too once they have applied the erasure.
+	if done.Tables, err = ch.Personal(ctx, found.Tenant, ids); err != nil {
+		return nil, err
+	}
 	if f.identityTopic != "" {
 		if err := publishErasure(ctx, split(f.c.brokers), f.identityTopic, found.Tenant, ids, done.Cut.Unix()); err != nil {
 			return nil, err
@@ -121,12 +128,19 @@ func (f forget) run(ctx context.Context, tenant, keyType, value string) (*forgot
 		case <-time.After(f.settle):
 		}
 	}
-	if done.Tables, err = ch.Erase(ctx, found.Tenant, ids); err != nil {
+	if _, err = ch.Erase(ctx, found.Tenant, ids); err != nil {
 		return nil, err
 	}
-	done.Rows = map[string]uint64{}
-	for _, t := range done.Tables {
+	left, err := ch.Personal(ctx, found.Tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	done.Rows, done.Left = map[string]uint64{}, map[string]uint64{}
+	for i, t := range done.Tables {
 		done.Rows[t.Table] = t.Rows
+		if left[i].Rows > 0 {
+			done.Left[t.Table] = left[i].Rows
+		}
 	}
 	return done, nil
 }
@@ -148,5 +162,8 @@ func (d *forgotten) print(w io.Writer) {
 			what = "phone/username keys deleted"
 		}
 		fmt.Fprintf(w, "  %-21s %d %s\n", t.Table, t.Rows, what)
+	}
+	for table, n := range d.Left {
+		fmt.Fprintf(w, "warning: %s has %d rows with the data again (a worker that has not applied the erasure yet); they go once it has\n", table, n)
 	}
 }

@@ -178,7 +178,7 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		return err
 	}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
-		sink, afterDurable(publish, seen, proc), m)
+		sink, afterDurable(publish, seen, proc, eraseAgain{ch: ch, log: log, retries: retries}), m)
 	if err != nil {
 		return err
 	}
@@ -222,8 +222,9 @@ func decodeStage(dec *decode.Decoder, maxBody int) func(u *pipeline.Unit) {
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys
 // (not those of dead letters: sent again after their cause is removed, they are processed),
 // and last drops the batch's record of changed contacts: until then a crash makes the
-// next start rewrite and republish those contacts (heal), whatever a replay skips.
-func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage) pipeline.AfterDurable {
+// next start rewrite and republish those contacts (heal), whatever a replay skips. Then the
+// contacts the batch erased are erased in ClickHouse again (wapipe forget).
+func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, erase eraseAgain) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*pipeline.Unit) error {
 		if publish != nil {
 			if err := publish.Publish(ctx, batch); err != nil {
@@ -240,7 +241,13 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 		}
 		seen.Remember(keys)
 		seen.Forget(dead)
-		return proc.Durable()
+		if err := proc.Durable(); err != nil {
+			return err
+		}
+		if erased := proc.Identities.DurablyErased(); len(erased) > 0 {
+			return erase.run(ctx, erased)
+		}
+		return nil
 	}
 }
 

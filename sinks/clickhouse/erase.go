@@ -26,21 +26,24 @@ type ErasedTable struct {
 	Deleted bool
 }
 
-// erasedColumns are the assignments and the "holds personal data" test of each table.
-var erasedColumns = []struct{ table, key, set, holds string }{
-	{"chat_report", "message_id", reportSet, reportHolds},
-	{"package_usage_report", "message_id", reportSet, reportHolds},
-	{"voice_report", "call_id", reportSet, reportHolds},
-	{"leads", "(contact_id, ad_source_id)", reportSet, reportHolds},
-	{"identities", "contact_id", "phone = NULL, username = NULL, profile_name = NULL, phone_source = ''",
-		"phone IS NOT NULL OR username IS NOT NULL OR profile_name IS NOT NULL OR phone_source != ''"},
+// erasedTables are the assignments (or, for contact_keys, the rows to delete) and the
+// "holds personal data" test of each table, with the key its rows are counted by.
+var erasedTables = []struct {
+	table, key, set, holds string
+	delete                 bool
+}{
+	{table: "chat_report", key: "message_id", set: reportSet, holds: reportHolds},
+	{table: "package_usage_report", key: "message_id", set: reportSet, holds: reportHolds},
+	{table: "voice_report", key: "call_id", set: reportSet, holds: reportHolds},
+	{table: "leads", key: "(contact_id, ad_source_id)", set: reportSet, holds: reportHolds},
+	{table: "identities", key: "contact_id", set: "phone = NULL, username = NULL, profile_name = NULL, phone_source = ''",
+		holds: "phone IS NOT NULL OR username IS NOT NULL OR profile_name IS NOT NULL OR phone_source != ''"},
+	{table: "contact_keys", key: "(key_type, key_value)", holds: "key_type IN ('phone', 'username')", delete: true},
 }
 
 const (
 	reportSet   = "phone = NULL, phone_source = '', username = '', profile_name = ''"
 	reportHolds = "phone IS NOT NULL OR phone_source != '' OR username != '' OR profile_name != ''"
-	// personalKeys are the contact_keys rows that are personal data themselves.
-	personalKeys = "key_type IN ('phone', 'username')"
 )
 
 // mutationWait bounds the wait for ClickHouse to apply the mutations.
@@ -50,43 +53,67 @@ const mutationWait = 10 * time.Minute
 // merged into it) of tenant from every table, waits until ClickHouse has applied it, and
 // returns what it changed, table by table. Running it again changes nothing.
 func (c *Client) Erase(ctx context.Context, tenant string, contactIDs []string) ([]ErasedTable, error) {
-	if tenant == "" || len(contactIDs) == 0 {
-		return nil, errors.New("clickhouse: erase: a tenant and at least one contact id are required")
+	return c.erase(ctx, tenant, contactIDs, true)
+}
+
+// EraseLater is Erase without the wait: ClickHouse applies the mutations in the background
+// (they survive a restart of the server). A worker calls it after applying an erasure, so
+// that its pipeline does not stop for as long as a mutation of a large table takes.
+func (c *Client) EraseLater(ctx context.Context, tenant string, contactIDs []string) ([]ErasedTable, error) {
+	return c.erase(ctx, tenant, contactIDs, false)
+}
+
+func (c *Client) erase(ctx context.Context, tenant string, contactIDs []string, wait bool) ([]ErasedTable, error) {
+	held, err := c.Personal(ctx, tenant, contactIDs)
+	if err != nil {
+		return held, err
 	}
-	// 18.16 rejects an array bound into IN: one placeholder per id.
-	where := "tenant_id = ? AND contact_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(contactIDs)), ", ") + ")"
-	args := append([]any{tenant}, anys(contactIDs)...)
 	light, err := c.hasLightweightDelete(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []ErasedTable
-	for _, t := range erasedColumns {
+	where, args := personWhere(tenant, contactIDs)
+	for i, t := range erasedTables {
+		if held[i].Rows == 0 {
+			continue
+		}
+		q := fmt.Sprintf("ALTER TABLE %s.%s UPDATE %s WHERE %s", c.db, t.table, t.set, where)
+		switch {
+		case t.delete && light:
+			q = fmt.Sprintf("DELETE FROM %s.%s WHERE %s AND %s", c.db, t.table, where, t.holds)
+		case t.delete:
+			q = fmt.Sprintf("ALTER TABLE %s.%s DELETE WHERE %s AND %s", c.db, t.table, where, t.holds)
+		}
+		if err := c.mutate(ctx, t.table, q, args, wait); err != nil {
+			return held, err
+		}
+	}
+	return held, nil
+}
+
+// Personal counts, table by table, the rows of the contacts that hold personal data (for
+// contact_keys: their phone and username keys): what Erase changes, and after it nothing.
+func (c *Client) Personal(ctx context.Context, tenant string, contactIDs []string) ([]ErasedTable, error) {
+	if tenant == "" || len(contactIDs) == 0 {
+		return nil, errors.New("clickhouse: erase: a tenant and at least one contact id are required")
+	}
+	where, args := personWhere(tenant, contactIDs)
+	out := make([]ErasedTable, 0, len(erasedTables))
+	for _, t := range erasedTables {
 		n, err := c.count(ctx, t.table, t.key, where+" AND ("+t.holds+")", args)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
-		if n > 0 {
-			q := fmt.Sprintf("ALTER TABLE %s.%s UPDATE %s WHERE %s", c.db, t.table, t.set, where)
-			if err := c.mutate(ctx, t.table, q, args); err != nil {
-				return out, err
-			}
-		}
-		out = append(out, ErasedTable{Table: t.table, Rows: n})
+		out = append(out, ErasedTable{Table: t.table, Rows: n, Deleted: t.delete})
 	}
-	keys := where + " AND " + personalKeys
-	n, err := c.count(ctx, "contact_keys", "(key_type, key_value)", keys, args)
-	if err != nil || n == 0 {
-		return append(out, ErasedTable{Table: "contact_keys", Deleted: true}), err
-	}
-	q := fmt.Sprintf("ALTER TABLE %s.contact_keys DELETE WHERE %s", c.db, keys)
-	if light {
-		q = fmt.Sprintf("DELETE FROM %s.contact_keys WHERE %s", c.db, keys)
-	}
-	if err := c.mutate(ctx, "contact_keys", q, args); err != nil {
-		return out, err
-	}
-	return append(out, ErasedTable{Table: "contact_keys", Rows: n, Deleted: true}), nil
+	return out, nil
+}
+
+// personWhere selects the rows of the contacts; 18.16 rejects an array bound into IN, so
+// each id has its placeholder.
+func personWhere(tenant string, contactIDs []string) (string, []any) {
+	where := "tenant_id = ? AND contact_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(contactIDs)), ", ") + ")"
+	return where, append([]any{tenant}, anys(contactIDs)...)
 }
 
 // count returns how many distinct keys of table have rows matching where.
@@ -99,15 +126,18 @@ func (c *Client) count(ctx context.Context, table, key, where string, args []any
 	return n, nil
 }
 
-// mutate runs a mutation and waits until the table has none left to do: 18.16 applies
-// mutations in the background and has no mutations_sync.
-func (c *Client) mutate(ctx context.Context, table, q string, args []any) error {
+// mutate runs a mutation and, with wait, waits until the table has none left to do: 18.16
+// applies mutations in the background and has no mutations_sync.
+func (c *Client) mutate(ctx context.Context, table, q string, args []any, wait bool) error {
 	if err := c.conn.Exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("clickhouse: erase: %s: %w", table, err)
 	}
+	if !wait {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, mutationWait)
 	defer cancel()
-	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
 		var pending uint64
 		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0`,
 			c.db, table).Scan(&pending)
@@ -120,7 +150,7 @@ func (c *Client) mutate(ctx context.Context, table, q string, args []any) error 
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("clickhouse: erase: the mutation of %s is not done after %s (system.mutations): %w", table, mutationWait, ctx.Err())
-		case <-time.After(wait):
+		case <-time.After(pause):
 		}
 	}
 }

@@ -237,6 +237,41 @@ func TestForgetErasesPersonEverywhere(t *testing.T) {
 			t.Errorf("worker %s finds the forgotten phone again: %v", w.http, got["contact_id"])
 		}
 	}
+
+	// The forgotten phone names nobody now (exit 1); by its BSUID the person can be forgotten
+	// again, which empties what the new message brought.
+	forget := func(args ...string) ([]byte, error) {
+		return exec.Command(binary, append([]string{"forget", "--brokers", e.brokers, "--clickhouse", e.chAddr,
+			"--database", e.database, "--settle", "0s"}, args...)...).Output()
+	}
+	if _, err := forget("--phone", forgetPhone); exitCode(err) != 1 {
+		t.Errorf("forget of the forgotten phone: %v, want exit status 1", err)
+	}
+	if out, err := forget("--bsuid", forgetBSUID); err != nil || !strings.Contains(string(out), "chat_report") {
+		t.Errorf("forget --bsuid: %v %s\n%s", err, stderrOf(err), out)
+	}
+	if left := e.personalLeft(newPhone, "@new.me", "New Me"); len(left) != 0 {
+		t.Errorf("after a second forget, rows still hold the new number: %v", left)
+	}
+	// The new message is dated after this machine's clock: the cut is the contact's last sighting.
+	waitFor(t, 30*time.Second, "every worker to forget the new number too", func() bool {
+		for _, w := range []*worker{a, b, c} {
+			if got := contactOn(t, w, "bsuid", forgetBSUID); got == nil || got["phone"] != "" || got["username"] != "" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func exitCode(err error) int {
+	if x, ok := err.(*exec.ExitError); ok {
+		return x.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
 
 func readyBody(w *worker) string {

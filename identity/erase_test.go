@@ -236,3 +236,77 @@ func TestDurablyErasedFollowsFlushAndDurable(t *testing.T) {
 		t.Fatalf("DurablyErased a second time = %v", again)
 	}
 }
+
+// On the compacted identity topic, the erasure record is followed by a stale snapshot of a
+// worker that published before it read the erasure. Once the workers have caught up, the
+// last record of the contact carries the erasure: a fresh worker reading only the last
+// record of each key, or the whole uncompacted log, knows the contact without its data.
+func TestCompactedTopicKeepsTheErasure(t *testing.T) {
+	stores := []*Store{newStore(t), newStore(t)}
+	type record struct {
+		from       int
+		key, value []byte
+	}
+	var log []record
+	publish := func(i int, refs []ContactRef) {
+		snaps, err := stores[i].Snapshots(refs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range snaps {
+			log = append(log, record{i, s.Key, s.Value})
+		}
+	}
+	next := make([]int, len(stores))
+	catchUp := func(i int) {
+		var vs [][]byte
+		for ; next[i] < len(log); next[i]++ {
+			if log[next[i]].from != i {
+				vs = append(vs, log[next[i]].value)
+			}
+		}
+		publish(i, importAll2(t, stores[i], vs))
+	}
+	id := personWith(t, stores[0]).Who.ContactID
+	publish(0, []ContactRef{{tenant, id}})
+	catchUp(1)
+	log = append(log, record{-1, SnapshotKey(tenant, id), ErasureRecord(tenant, id, cut)})
+	r := resolve(t, stores[1], Facts{At: 700, BSUID: eraseBSUID, Phone: erasePhone, ProfileName: "Ana M."})
+	publish(1, refsOf(r.Changed)) // B has not read the erasure yet: a stale snapshot after it
+	for round := 0; round < 10; round++ {
+		before := len(log)
+		catchUp(0)
+		catchUp(1)
+		if len(log) == before {
+			break
+		}
+	}
+	last := map[string]int{}
+	for i, e := range log {
+		last[string(e.key)] = i
+	}
+	var compacted, whole [][]byte
+	for i, e := range log {
+		whole = append(whole, e.value)
+		if last[string(e.key)] == i {
+			compacted = append(compacted, e.value)
+		}
+	}
+	for name, values := range map[string][][]byte{"compacted": compacted, "whole log": whole} {
+		fresh := newStore(t)
+		importAll(t, fresh, values)
+		assertErased(t, "a fresh worker from the "+name+" topic", fresh, id)
+	}
+	assertErased(t, "worker A", stores[0], id)
+	assertErased(t, "worker B", stores[1], id)
+}
+
+// importAll2 imports and returns what the store must publish again.
+func importAll2(t *testing.T, s *Store, values [][]byte) []ContactRef {
+	t.Helper()
+	got, err := s.Import(values)
+	if err != nil || len(got.Bad) > 0 {
+		t.Fatalf("Import: %v %v", got.Bad, err)
+	}
+	return got.Republish
+}

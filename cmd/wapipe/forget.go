@@ -110,8 +110,11 @@ func (f forget) run(ctx context.Context, tenant, keyType, value string) (*forgot
 	if len(others) > 0 {
 		return nil, fmt.Errorf("%s %s is known in tenants %s and %s: give --tenant", keyType, value, found.Tenant, strings.Join(others, ", "))
 	}
+	// The cut is now, or the contact's last sighting if that is later (a webhook's clock
+	// ahead of this one): everything known of the person is dated at or before it.
+	cut := max(f.now().Unix(), found.LastSeen)
 	done := &forgotten{TenantID: found.Tenant, ContactID: found.ID, MergedFrom: append([]string{}, found.MergedFrom...),
-		Cut: f.now().UTC().Truncate(time.Second), Topic: f.identityTopic}
+		Cut: time.Unix(cut, 0).UTC(), Topic: f.identityTopic}
 	ids := append([]string{found.ID}, found.MergedFrom...)
 	// Counted first: the workers erase ClickHouse too once they have applied the erasure.
 	if done.Tables, err = ch.Personal(ctx, found.Tenant, ids); err != nil {

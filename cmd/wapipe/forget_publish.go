@@ -31,7 +31,7 @@ func publishErasure(ctx context.Context, brokers []string, topic, tenant string,
 	}
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		_ = w.Close()
-		return fmt.Errorf("publish the erasure on %s: %w", topic, err)
+		return fmt.Errorf("publish the erasure on %s (the workers' --identity-topic and --group; --identity-topic '' when no worker has one): %w", topic, err)
 	}
 	return w.Close()
 }

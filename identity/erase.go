@@ -74,6 +74,7 @@ func (w *work) erase(e *erasure) error {
 		return err
 	}
 	if sl == nil {
+		w.s.tombstones = true // before the write: a set flag only costs reads
 		return w.txn.Set(tombstoneKey(e.tenant, e.id), binary.AppendVarint(nil, e.cut))
 	}
 	x, err := w.follow(e.tenant, e.id)
@@ -119,6 +120,9 @@ func (w *work) mergedGroup(tenant, survivor string) ([]string, error) {
 
 // tombstone returns the cut of an erasure that arrived before the contact did, or 0.
 func (w *work) tombstone(tenant, id string) (int64, error) {
+	if !w.s.tombstones {
+		return 0, nil
+	}
 	item, err := w.txn.Get(tombstoneKey(tenant, id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return 0, nil
@@ -192,4 +196,17 @@ func (s *Store) DurablyErased() []ContactRef {
 	out := s.erasedDurable
 	s.erasedDurable = nil
 	return out
+}
+
+// hasPrefix says whether db holds a key under pfx; an error reads as yes, which only costs reads.
+func hasPrefix(db *badger.DB, pfx string) bool {
+	found := true
+	_ = db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfx)})
+		defer it.Close()
+		it.Rewind()
+		found = it.Valid()
+		return nil
+	})
+	return found
 }

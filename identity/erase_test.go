@@ -310,3 +310,16 @@ func importAll2(t *testing.T, s *Store, values [][]byte) []ContactRef {
 	}
 	return got.Republish
 }
+
+// A tombstone outlives a restart: the store reopened on the same state still meets the
+// contact erased when its stale snapshot comes after the erasure.
+func TestTombstoneOutlivesRestart(t *testing.T) {
+	a := newStore(t)
+	ra := personWith(t, a)
+	id := ra.Who.ContactID
+	db := openDB(t, t.TempDir())
+	importAll(t, New(db), [][]byte{ErasureRecord(tenant, id, cut)})
+	reopened := New(db) // a new Store reads the state as a restarted worker does
+	importAll(t, reopened, published(t, a, ra.Changed))
+	assertErased(t, "after a restart", reopened, id)
+}

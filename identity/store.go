@@ -31,6 +31,9 @@ type Store struct {
 	erasedPending []ContactRef
 	erasedFlushed [][]ContactRef
 	erasedDurable []ContactRef
+	// tombstones says whether any erasure arrived before its contact (erase.go): until one
+	// does, a new contact needs no read to know it is not erased.
+	tombstones bool
 	lazy          int64 // Config.LastSeenStep in seconds
 }
 
@@ -54,6 +57,7 @@ func NewWithConfig(db *badger.DB, cfg Config) *Store {
 	s := &Store{db: db, batch: cfg.BatchSize, step: int64(cfg.SeenStep / time.Second), cache: newCache(cfg.CacheContacts),
 		deferred: cfg.Deferred, dirty: map[ContactRef]bool{}, lazy: int64(cfg.LastSeenStep / time.Second)}
 	s.w = work{s: s, slots: map[string]*slot{}, index: map[string]string{}}
+	s.tombstones = hasPrefix(db, tombstonePfx)
 	return s
 }
 

@@ -34,7 +34,7 @@ type Store struct {
 	// tombstones says whether any erasure arrived before its contact (erase.go): until one
 	// does, a new contact needs no read to know it is not erased.
 	tombstones bool
-	lazy          int64 // Config.LastSeenStep in seconds
+	lazy       int64 // Config.LastSeenStep in seconds
 }
 
 // maxConflictRetries bounds retries of a transaction that lost a conflict. Writers of

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 
@@ -322,4 +323,20 @@ func TestTombstoneOutlivesRestart(t *testing.T) {
 	reopened := New(db) // a new Store reads the state as a restarted worker does
 	importAll(t, reopened, published(t, a, ra.Changed))
 	assertErased(t, "after a restart", reopened, id)
+}
+
+func FuzzDecodeErasure(f *testing.F) {
+	f.Add(ErasureRecord("t", "c_1", 42))
+	f.Add([]byte{erasureFormat, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !IsErasure(b) {
+			return
+		}
+		e, err := decodeErasure(b)
+		if err == nil && !bytes.Equal(ErasureRecord(e.tenant, e.id, e.cut), b) {
+			if again, err := decodeErasure(ErasureRecord(e.tenant, e.id, e.cut)); err != nil || *again != *e {
+				t.Fatalf("re-decode mismatch: %+v %v", again, err)
+			}
+		}
+	})
 }

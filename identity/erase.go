@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -33,6 +35,15 @@ import (
 const erasureFormat byte = 'x'
 
 const tombstonePfx = prefix + "f/"
+
+// pendingPfx marks the contacts whose erasure this store applied and the worker has not yet
+// repeated in ClickHouse (id/e/<tenant>\x00<id>): a stop in between leaves them for the
+// next start (PendingErasures).
+const pendingPfx = prefix + "e/"
+
+func pendingKey(tenant, id string) []byte {
+	return append(append(append([]byte(pendingPfx), tenant...), 0), id...)
+}
 
 // ErasureRecord is the identity-topic value that erases the contact's phone, username and
 // profile name as of cut (unix seconds) on every worker. Publish it under
@@ -189,13 +200,59 @@ func (w *work) erasedBefore(sl *slot) error {
 // that are durable now (Flush, then Durable; Config.Deferred). Rows this worker wrote
 // before it applied an erasure (a replay of the identity topic's older snapshots while
 // bootstrapping, say) may carry the person's data into ClickHouse after wapipe forget
-// erased it there, so the worker erases these contacts in ClickHouse again.
+// erased it there, so the worker erases these contacts in ClickHouse again, then calls
+// ErasedAgain; until then they are also kept on disk for PendingErasures.
 func (s *Store) DurablyErased() []ContactRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.erasedDurable
 	s.erasedDurable = nil
 	return out
+}
+
+// PendingErasures returns the contacts whose erasure was applied but not yet repeated in
+// ClickHouse (ErasedAgain) when the worker stopped; it repeats them at start, after the
+// rows a stop left behind are rewritten.
+func (s *Store) PendingErasures() ([]ContactRef, error) {
+	var out []ContactRef
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pendingPfx), PrefetchValues: false})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			rest := string(it.Item().Key()[len(pendingPfx):])
+			tenant, id, ok := strings.Cut(rest, "\x00")
+			if !ok {
+				return fmt.Errorf("%w: pending erasure %q", ErrCorrupt, rest)
+			}
+			out = append(out, ContactRef{tenant, id})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ErasedAgain says that the contacts' erasure has been repeated in ClickHouse.
+func (s *Store) ErasedAgain(refs []ContactRef) error {
+	return s.updateWaiting(func(txn *badger.Txn) error {
+		for _, r := range refs {
+			if err := txn.Delete(pendingKey(r.Tenant, r.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// updateWaiting is db.Update that waits out a DropPrefix of the process goroutine (expired
+// report state), which refuses writes while it lasts.
+func (s *Store) updateWaiting(fn func(*badger.Txn) error) error {
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := s.db.Update(fn)
+		if !errors.Is(err, badger.ErrBlockedWrites) || s.db.IsClosed() {
+			return err
+		}
+		time.Sleep(wait)
+	}
 }
 
 // hasPrefix says whether db holds a key under pfx; an error reads as yes, which only costs reads.

@@ -340,3 +340,30 @@ func FuzzDecodeErasure(f *testing.F) {
 		}
 	})
 }
+
+// An erasure not yet repeated in ClickHouse when the worker stops is found at the next
+// start, and only until the worker says it was repeated.
+func TestPendingErasuresOutliveAStop(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	s := NewWithConfig(db, Config{Deferred: true})
+	id := personWith(t, s).Who.ContactID
+	erase(t, s, id, cut)
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	restarted := NewWithConfig(db, Config{Deferred: true})
+	got, err := restarted.PendingErasures()
+	if err != nil || len(got) != 1 || got[0] != (ContactRef{tenant, id}) {
+		t.Fatalf("PendingErasures after a stop = %v, %v; want %s", got, err, id)
+	}
+	if err := restarted.ErasedAgain(got); err != nil {
+		t.Fatal(err)
+	}
+	erase(t, restarted, id, cut) // the erasure record read again after the restart
+	if err := restarted.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := restarted.PendingErasures(); err != nil || len(got) != 0 {
+		t.Fatalf("PendingErasures once repeated = %v, %v; want none", got, err)
+	}
+}

@@ -201,6 +201,9 @@ func (w *work) erasedFacts(sl *slot) error {
 	}
 	if sl.rec.erased > sl.base.erased {
 		w.erased = append(w.erased, ContactRef{sl.rec.tenant, sl.rec.id})
+		if err := w.txn.Set(pendingKey(sl.rec.tenant, sl.rec.id), nil); err != nil {
+			return err
+		}
 	}
 	return w.scrub(sl)
 }

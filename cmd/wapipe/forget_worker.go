@@ -24,6 +24,30 @@ type eraseAgain struct {
 	retries *prometheus.CounterVec
 }
 
+// durable repeats the erasures of the batches that are durable now.
+func (e eraseAgain) durable(ctx context.Context, ids *identity.Store) error {
+	return e.repeat(ctx, ids, ids.DurablyErased())
+}
+
+// resume repeats, at start, the erasures a stop left unrepeated.
+func (e eraseAgain) resume(ctx context.Context, ids *identity.Store) error {
+	refs, err := ids.PendingErasures()
+	if err != nil {
+		return err
+	}
+	return e.repeat(ctx, ids, refs)
+}
+
+func (e eraseAgain) repeat(ctx context.Context, ids *identity.Store, refs []identity.ContactRef) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	if err := e.run(ctx, refs); err != nil {
+		return err
+	}
+	return ids.ErasedAgain(refs)
+}
+
 func (e eraseAgain) run(ctx context.Context, refs []identity.ContactRef) error {
 	byTenant := map[string][]string{}
 	var tenants []string

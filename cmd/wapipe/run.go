@@ -177,8 +177,13 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err := heal(ctx, proc, ids, sink, publish, log); err != nil {
 		return err
 	}
+	erase := eraseAgain{ch: ch, log: log, retries: retries}
+	st.waitingFor("repeating in ClickHouse the erasures a stop left behind")
+	if err := erase.resume(ctx, ids); err != nil {
+		return err
+	}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
-		sink, afterDurable(publish, seen, proc, eraseAgain{ch: ch, log: log, retries: retries}), m)
+		sink, afterDurable(publish, seen, proc, erase), m)
 	if err != nil {
 		return err
 	}
@@ -244,10 +249,7 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 		if err := proc.Durable(); err != nil {
 			return err
 		}
-		if erased := proc.Identities.DurablyErased(); len(erased) > 0 {
-			return erase.run(ctx, erased)
-		}
-		return nil
+		return erase.durable(ctx, proc.Identities)
 	}
 }
 

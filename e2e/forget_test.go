@@ -291,3 +291,35 @@ func stderrOf(err error) string {
 	}
 	return ""
 }
+
+// A phone known in two tenants is two people to wapipe: forget refuses without --tenant
+// (exit 2) and, given one, erases that tenant's person only.
+func TestForgetIsScopedToATenant(t *testing.T) {
+	e := newEnv(t, 1)
+	const phone, other = "573015550888", "209876543210987"
+	now := time.Now().Unix()
+	e.produce([]kafka.Message{
+		keyedInboundTo(forgetWABA, "wamid.tenant.1", now-100, phone, "", ""),
+		keyedInboundTo(other, "wamid.tenant.2", now-50, phone, "", ""),
+	})
+	e.startWorker(t.TempDir())
+	waitFor(t, 60*time.Second, "the phone's contact in both tenants", func() bool {
+		return e.count("SELECT count() FROM $db.identities FINAL WHERE phone = '"+phone+"'") == 2
+	})
+	forget := func(args ...string) ([]byte, error) {
+		return exec.Command(binary, append([]string{"forget", "--brokers", e.brokers, "--clickhouse", e.chAddr,
+			"--database", e.database, "--settle", "0s", "--phone", phone}, args...)...).Output()
+	}
+	if _, err := forget(); exitCode(err) != 2 || !strings.Contains(stderrOf(err), "--tenant") {
+		t.Fatalf("forget without --tenant: %v %q, want exit status 2 asking for --tenant", err, stderrOf(err))
+	}
+	if out, err := forget("--tenant", forgetWABA); err != nil {
+		t.Fatalf("forget --tenant %s: %v %s\n%s", forgetWABA, err, stderrOf(err), out)
+	}
+	for tenant, want := range map[string]int64{forgetWABA: 0, other: 1} {
+		q := "SELECT count() FROM $db.chat_report WHERE tenant_id = '" + tenant + "' AND phone = '" + phone + "'"
+		if n := e.count(q); n != want {
+			t.Errorf("tenant %s: %d chat rows with the phone after forgetting it in %s, want %d", tenant, n, forgetWABA, want)
+		}
+	}
+}

@@ -46,8 +46,6 @@ func (s *Store) Durable() error {
 	}
 	upTo := s.flushed[0]
 	s.flushed = s.flushed[1:]
-	s.erasedDurable = append(s.erasedDurable, s.erasedFlushed[0]...)
-	s.erasedFlushed = s.erasedFlushed[1:]
 	s.mu.Unlock()
 	// The process goroutine may be dropping expired report state (DropPrefix), which refuses
 	// writes for its duration: wait it out rather than fail the batch.

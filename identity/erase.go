@@ -196,17 +196,18 @@ func (w *work) erasedBefore(sl *slot) error {
 	return err
 }
 
-// DurablyErased returns, once, the contacts whose erasure this store applied in batches
-// that are durable now (Flush, then Durable; Config.Deferred). Rows this worker wrote
-// before it applied an erasure (a replay of the identity topic's older snapshots while
-// bootstrapping, say) may carry the person's data into ClickHouse after wapipe forget
-// erased it there, so the worker erases these contacts in ClickHouse again, then calls
-// ErasedAgain; until then they are also kept on disk for PendingErasures.
-func (s *Store) DurablyErased() []ContactRef {
+// TakeErased returns, once, the contacts whose erasure this store applied (the cut moved)
+// in what it committed since the last call. Rows the worker wrote before it applied an
+// erasure (a replay of the identity topic's older snapshots while bootstrapping, say) may
+// carry the person's data into ClickHouse after wapipe forget erased it there, so once the
+// batch that applied it is durable the worker erases these contacts in ClickHouse again
+// (stages/process keeps them per batch), then calls ErasedAgain; until then they are also
+// kept in the state for PendingErasures.
+func (s *Store) TakeErased() []ContactRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := s.erasedDurable
-	s.erasedDurable = nil
+	out := s.erasedPending
+	s.erasedPending = nil
 	return out
 }
 

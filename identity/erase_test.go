@@ -202,39 +202,30 @@ func TestSnapshotWithoutTheCutDoesNotCover(t *testing.T) {
 	}
 }
 
-// A worker learns which contacts it erased once the batch that erased them is durable, and
-// only once: it then erases them in ClickHouse again, in case rows it wrote before
-// applying the erasure carry their data.
-func TestDurablyErasedFollowsFlushAndDurable(t *testing.T) {
+// The store names the contacts whose erasure it applied, once, when it committed it (in
+// deferred mode at Flush): the worker erases them in ClickHouse again once durable.
+func TestTakeErasedNamesTheErasedGroupOnce(t *testing.T) {
 	s := NewWithConfig(openDB(t, t.TempDir()), Config{Deferred: true})
 	x := resolve(t, s, Facts{At: 100, Phone: erasePhone}).Who.ContactID
 	l := resolve(t, s, Facts{At: 200, BSUID: eraseBSUID}).Who.ContactID
 	resolve(t, s, Facts{At: 300, Phone: erasePhone, BSUID: eraseBSUID})
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
 	erase(t, s, x, cut)
-	if err := s.Durable(); err != nil { // the batch before the erasure
-		t.Fatal(err)
-	}
-	if got := s.DurablyErased(); len(got) != 0 {
-		t.Fatalf("erased contacts before their batch was flushed: %v", got)
+	if got := s.TakeErased(); len(got) != 0 {
+		t.Fatalf("erased contacts before the erasure was committed: %v", got)
 	}
 	if err := s.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.DurablyErased(); len(got) != 0 {
-		t.Fatalf("erased contacts before their batch was durable: %v", got)
+	got := s.TakeErased()
+	if len(got) != 2 || !slices.Contains(got, ContactRef{tenant, x}) || !slices.Contains(got, ContactRef{tenant, l}) {
+		t.Fatalf("TakeErased = %v, want %s and %s", got, x, l)
 	}
-	if err := s.Durable(); err != nil {
+	erase(t, s, x, cut) // read again: the cut does not move
+	if err := s.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	got := s.DurablyErased()
-	if len(got) != 2 || !slices.Contains(got, ContactRef{tenant, x}) || !slices.Contains(got, ContactRef{tenant, l}) {
-		t.Fatalf("DurablyErased = %v, want %s and %s", got, x, l)
-	}
-	if again := s.DurablyErased(); len(again) != 0 {
-		t.Fatalf("DurablyErased a second time = %v", again)
+	if again := s.TakeErased(); len(again) != 0 {
+		t.Fatalf("TakeErased after the same erasure again = %v", again)
 	}
 }
 

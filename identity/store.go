@@ -26,11 +26,9 @@ type Store struct {
 	dirty    map[ContactRef]bool // contacts changed in open (dirty.go)
 	seq      uint64              // of the last dirty record written
 	flushed  []uint64            // per Flush not yet Durable: the last dirty record it covers
-	// Contacts whose erasure was applied (erase.go): committed since the last Flush, per
-	// Flush not yet Durable (beside flushed), and durable (for DurablyErased).
+	// erasedPending are the contacts whose erasure was applied and committed since the
+	// last TakeErased (erase.go).
 	erasedPending []ContactRef
-	erasedFlushed [][]ContactRef
-	erasedDurable []ContactRef
 	// tombstones says whether any erasure arrived before its contact (erase.go): until one
 	// does, a new contact needs no read to know it is not erased.
 	tombstones bool
@@ -213,8 +211,6 @@ func (s *Store) Flush() error {
 		return err
 	}
 	s.flushed = append(s.flushed, s.seq)
-	s.erasedFlushed = append(s.erasedFlushed, s.erasedPending)
-	s.erasedPending = nil
 	return nil
 }
 

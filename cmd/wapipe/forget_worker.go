@@ -10,6 +10,7 @@ import (
 	"github.com/wapipe/wapipe/internal/backoff"
 	"github.com/wapipe/wapipe/internal/health"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
+	"github.com/wapipe/wapipe/stages/process"
 )
 
 // eraseAgain is the worker's part of wapipe forget: after a batch is durable, the contacts
@@ -25,8 +26,8 @@ type eraseAgain struct {
 }
 
 // durable repeats the erasures of the batches that are durable now.
-func (e eraseAgain) durable(ctx context.Context, ids *identity.Store) error {
-	return e.repeat(ctx, ids, ids.DurablyErased())
+func (e eraseAgain) durable(ctx context.Context, proc *process.Stage) error {
+	return e.repeat(ctx, proc.Identities, proc.DurablyErased())
 }
 
 // resume repeats, at start, the erasures a stop left unrepeated.

@@ -249,7 +249,7 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 		if err := proc.Durable(); err != nil {
 			return err
 		}
-		return erase.durable(ctx, proc.Identities)
+		return erase.durable(ctx, proc)
 	}
 }
 

@@ -69,3 +69,41 @@ func TestImportOfAnErasure(t *testing.T) {
 		t.Fatalf("the status wrote %d chat rows, want 1", chats)
 	}
 }
+
+// The contacts a batch erased come out once that batch is durable, not before: the worker
+// then erases them in ClickHouse again, after every row it wrote before the erasure.
+func TestErasedContactsComeOutWhenTheirBatchIsDurable(t *testing.T) {
+	ctx := context.Background()
+	s := newStage(t, "w_a")
+	ev := model.Event{Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: "wamid.1", At: 1000,
+		MessageType: "text", DedupeKey: "wamid.1", User: model.Identity{BSUID: "US.1", Phone: "15550001"}}
+	u := &pipeline.Unit{Rec: &pipeline.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{ev}}
+	if err := s.Process(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil { // batch 1: the message
+		t.Fatal(err)
+	}
+	contact, _, _ := s.Identities.ContactOf("t1", identity.KeyBSUID, "US.1")
+	if err := s.Import(ctx, replicaUnit(identity.ErasureRecord("t1", contact, 2000), "forget")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil { // batch 2: the erasure
+		t.Fatal(err)
+	}
+	if err := s.Durable(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.DurablyErased(); len(got) != 0 {
+		t.Fatalf("erased contacts out with the batch before the erasure: %v", got)
+	}
+	if err := s.Durable(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.DurablyErased(); len(got) != 1 || got[0].ID != contact {
+		t.Fatalf("DurablyErased = %v, want %s", got, contact)
+	}
+	if got := s.DurablyErased(); len(got) != 0 {
+		t.Fatalf("DurablyErased a second time = %v", got)
+	}
+}

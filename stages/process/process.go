@@ -25,6 +25,8 @@ type Stage struct {
 	Duplicates func()
 	// Self is this worker's id (HeaderWorker of the snapshots it publishes).
 	Self string
+
+	erased erasures // forget.go
 }
 
 // Process implements pipeline.Stages.Process.
@@ -62,12 +64,19 @@ func (s *Stage) Flush() error {
 	if err := s.Identities.Flush(); err != nil {
 		return err
 	}
-	return s.Reports.Flush()
+	if err := s.Reports.Flush(); err != nil {
+		return err
+	}
+	s.erased.flush(s.Identities.TakeErased())
+	return nil
 }
 
 // Durable implements the end of pipeline.AfterDurable: the oldest flushed batch is
 // durable, so its contacts need no healing after a crash.
-func (s *Stage) Durable() error { return s.Identities.Durable() }
+func (s *Stage) Durable() error {
+	s.erased.madeDurable()
+	return s.Identities.Durable()
+}
 
 // apply resolves one event's user and returns every row it changes.
 func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {

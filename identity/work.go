@@ -201,7 +201,7 @@ func (w *work) erasedFacts(sl *slot) error {
 	}
 	if sl.rec.erased > sl.base.erased {
 		w.erased = append(w.erased, ContactRef{sl.rec.tenant, sl.rec.id})
-		if err := w.txn.Set(pendingKey(sl.rec.tenant, sl.rec.id), nil); err != nil {
+		if err := w.markPending(sl.rec.tenant, sl.rec.id); err != nil {
 			return err
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,11 +80,11 @@ func runCmd(ctx context.Context, args []string) error {
 	if err := checkLogLevel(c.logLevel); err != nil {
 		return err
 	}
-	t.identityTopic = strings.ReplaceAll(t.identityTopic, "{group}", c.group)
-	if strings.Trim(t.identityTopic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || len(t.identityTopic) > 249 {
-		return fmt.Errorf("--identity-topic %q is not a Kafka topic name (letters, digits, '.', '_' and '-'): give one", t.identityTopic)
+	var err error
+	if t.identityTopic, err = identityTopicName(t.identityTopic, c.group); err != nil {
+		return err
 	}
-	err := runWorker(ctx, c, t, prometheus.NewRegistry())
+	err = runWorker(ctx, c, t, prometheus.NewRegistry())
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return nil // stopped while starting (waiting for ClickHouse): nothing to drain, a clean stop
 	}
@@ -203,8 +202,9 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err := heal(ctx, proc, ids, sink, publish, log); err != nil {
 		return err
 	}
+	erase := eraseAgain{ch: ch, log: log, retries: retries}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
-		sink, afterDurable(publish, seen, proc, func() error { return syncState(db, c.stateDir) }), m)
+		sink, afterDurable(publish, seen, proc, erase, func() error { return syncState(db, c.stateDir) }), m)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,9 @@ func decodeReason(err error) unit.Reason {
 // checkpoints the batch's state (until then a crash loses that state, so the replayed
 // records change it again and return, and publish, the same rows), and last syncs the
 // state to disk, so that it is never behind the offsets committed after it (statesync.go).
-func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, syncState func() error) pipeline.AfterDurable {
+// Before the checkpoint, the contacts the batch erased are erased in ClickHouse again
+// (wapipe forget): a crash before the checkpoint replays the erasure, which repeats it.
+func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, erase eraseAgain, syncState func() error) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*unit.Unit) error {
 		if publish != nil {
 			if err := publish.Publish(ctx, batch); err != nil {
@@ -287,6 +289,9 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 		}
 		seen.Remember(keys)
 		seen.Forget(dead)
+		if err := erase.durable(ctx, proc); err != nil {
+			return err
+		}
 		if err := proc.Durable(); err != nil {
 			return err
 		}

@@ -29,6 +29,8 @@ type Stage struct {
 	Duplicates func()
 	// Self is this worker's id (HeaderWorker of the snapshots it publishes).
 	Self string
+
+	erased erasures // forget.go
 }
 
 // Process implements pipeline.Stages.Process.
@@ -67,13 +69,21 @@ func (s *Stage) Flush() error {
 		return err
 	}
 	s.State.Seal()
+	s.erased.flush(s.Identities.TakeErased()) // right after Seal: the sealed batch's
 	return nil
 }
 
 // Durable implements the end of pipeline.AfterDurable: the oldest sealed batch's rows are
 // durable, so its state changes are checkpointed. Until then a crash loses them, and the
-// replayed records return their rows again.
-func (s *Stage) Durable() error { return s.State.Checkpoint() }
+// replayed records return their rows again. The contacts that batch erased (DurablyErased,
+// repeated in ClickHouse before this) are dropped with it.
+func (s *Stage) Durable() error {
+	if err := s.State.Checkpoint(); err != nil {
+		return err
+	}
+	s.erased.checkpointed()
+	return nil
+}
 
 // apply resolves one event's user and returns every row it changes.
 func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {

@@ -15,6 +15,7 @@ const (
 	contactPfx   = prefix + "c/"
 	indexPfx     = prefix + "k/"
 	formatV1     = 1
+	formatV2     = 2       // V1 and then the erasure cut: only erased contacts, so other records stay readable by older workers
 	maxKeysOnRec = 1 << 16 // decode guard against corrupt lengths
 )
 
@@ -72,7 +73,11 @@ func (r *record) encode(b []byte) []byte {
 		}
 		b = make([]byte, 0, n)
 	}
-	b = append(b, formatV1)
+	format := byte(formatV1)
+	if r.erased != 0 {
+		format = formatV2
+	}
+	b = append(b, format)
 	b = binary.LittleEndian.AppendUint64(b, r.version)
 	for _, f := range [...]fact{r.bsuid, r.parent, r.phone, r.user, r.name} {
 		b = appendFact(b, f)
@@ -88,6 +93,9 @@ func (r *record) encode(b []byte) []byte {
 		b = binary.AppendVarint(b, k.firstSeen)
 		b = binary.AppendVarint(b, k.lastSeen)
 		b = binary.AppendUvarint(b, k.version)
+	}
+	if format == formatV2 {
+		b = binary.AppendVarint(b, r.erased)
 	}
 	return b
 }
@@ -145,7 +153,8 @@ func (d *reader) fact() fact {
 // decode parses a stored record of the given contact.
 func decode(tenant, id string, val []byte) (*record, error) {
 	d := reader{s: string(val)}
-	if d.byte() != formatV1 {
+	format := d.byte()
+	if format != formatV1 && format != formatV2 {
 		return nil, fmt.Errorf("%w: contact %s/%s: unknown format", ErrCorrupt, tenant, id)
 	}
 	if len(d.s) < versionEnd-1 {
@@ -169,6 +178,9 @@ func decode(tenant, id string, val []byte) (*record, error) {
 		k := &r.keys[i]
 		k.code, k.value = d.byte(), d.string()
 		k.firstSeen, k.lastSeen, k.version = d.varint(), d.varint(), d.uvarint()
+	}
+	if format == formatV2 {
+		r.erased = d.varint()
 	}
 	if d.err || len(d.s) != 0 {
 		return nil, fmt.Errorf("%w: contact %s/%s: bad record", ErrCorrupt, tenant, id)

@@ -15,7 +15,9 @@ func sampleRecord() *record {
 }
 
 func TestCodecRoundTrip(t *testing.T) {
-	for _, r := range []*record{sampleRecord(), {head: head{tenant: "t", id: "c_0"}}} {
+	erased := sampleRecord()
+	erased.erased = 1_700_000_100 // format 2
+	for _, r := range []*record{sampleRecord(), {head: head{tenant: "t", id: "c_0"}}, erased} {
 		enc := r.encode(nil)
 		got, err := decode(r.tenant, r.id, enc)
 		if err != nil || !reflect.DeepEqual(got, r) {
@@ -32,6 +34,9 @@ func TestCodecRoundTrip(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(sampleRecord().encode(nil))
 	f.Add([]byte{formatV1})
+	erased := sampleRecord()
+	erased.erased = 42
+	f.Add(erased.encode(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := decode("t", "c", b)
 		if err == nil && !bytes.Equal(r.encode(nil), b) {

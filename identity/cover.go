@@ -9,7 +9,7 @@ package identity
 // exchange ends.
 func covers(s, own *record, step int64) bool {
 	later := func(mine, theirs int64) bool { return mine > theirs && mine-theirs >= max(step, 1) }
-	if own.mergedInto != s.mergedInto || own.firstSeen < s.firstSeen || later(own.lastSeen, s.lastSeen) {
+	if own.erased > s.erased || own.mergedInto != s.mergedInto || own.firstSeen < s.firstSeen || later(own.lastSeen, s.lastSeen) {
 		return false
 	}
 	for _, f := range [...]struct{ mine, theirs fact }{{own.bsuid, s.bsuid}, {own.parent, s.parent},

@@ -18,7 +18,10 @@
 //     and the same facts in any order put the same keys on one contact with the same
 //     current facts (only contact ids may differ, see below).
 //   - Every key ever seen keeps resolving: after a merge or a BSUID/phone change the
-//     old keys point straight at the surviving contact.
+//     old keys point straight at the surviving contact, until an erasure (wapipe forget,
+//     erase.go) removes a person's phone and username keys, phone, username and profile
+//     name; nothing dated at or before the erasure brings them back, whichever way it
+//     arrives (another worker's snapshot, a replayed event), and later traffic starts afresh.
 //
 // Contact ids are deterministic: "c_" + 16 hex digits of
 // sha256(tenant NUL key_type NUL value) of the key that created the contact,
@@ -37,6 +40,7 @@
 //	id/c/<tenant>\x00<contact id>          -> contact record: current facts, keys with first/last seen, merged_into
 //	id/k/<type code><value>\x00<tenant>    -> contact id (usernames lower-cased)
 //	id/m/<tenant>\x00<survivor>\x00<loser> -> nothing: the merge index Rows reads
+//	id/f/<tenant>\x00<contact id>          -> erasure cut of a contact erased before it was known here
 //
 // Index keys put the value before the tenant so a lookup without a tenant is a prefix
 // scan. A contact's record carries its keys, so an event whose keys are all known reads

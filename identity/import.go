@@ -20,14 +20,15 @@ type Imported struct {
 	Bad map[int]error
 }
 
-// Import joins another worker's snapshots into the store, in order, in one transaction.
+// Import joins another worker's snapshots and the erasure records (erase.go) into the
+// store, in order.
 // err is an infrastructure failure. Importing the same snapshot again changes nothing.
 func (s *Store) Import(values [][]byte) (Imported, error) {
 	var out Imported
-	recs := make([]*record, len(values))
+	recs := make([]entry, len(values))
 	for i, v := range values {
 		var err error
-		if recs[i], err = decodeSnapshot(v); err != nil {
+		if recs[i], err = decodeEntry(v); err != nil {
 			if out.Bad == nil {
 				out.Bad = map[int]error{}
 			}
@@ -38,20 +39,70 @@ func (s *Store) Import(values [][]byte) (Imported, error) {
 	defer s.mu.Unlock()
 	s.w.republish = s.w.republish[:0]
 	for _, r := range recs {
-		if r == nil {
+		if r.empty() {
 			continue
 		}
-		changed, err := s.w.adopt(r)
+		changed, err := s.w.join(r)
 		s.w.floor = 0
 		if err != nil {
 			s.abort()
-			return Imported{Bad: out.Bad}, fmt.Errorf("import %s/%s: %w", r.tenant, r.id, err)
+			return Imported{Bad: out.Bad}, fmt.Errorf("import %s: %w", r, err)
 		}
 		out.Rows = append(out.Rows, changed...)
 		s.counted()
 	}
 	out.Republish = slices.Clone(s.w.republish)
 	return out, s.settle()
+}
+
+// entry is one record of the identity topic: a snapshot or an erasure.
+type entry struct {
+	snap  *record
+	erase *erasure
+}
+
+func decodeEntry(v []byte) (entry, error) {
+	if IsErasure(v) {
+		e, err := decodeErasure(v)
+		return entry{erase: e}, err
+	}
+	r, err := decodeSnapshot(v)
+	return entry{snap: r}, err
+}
+
+func (e entry) empty() bool { return e.snap == nil && e.erase == nil }
+
+func (e entry) String() string {
+	if e.erase != nil {
+		return "erasure of " + e.erase.tenant + "/" + e.erase.id
+	}
+	return e.snap.tenant + "/" + e.snap.id
+}
+
+// join applies one entry to the working set and returns the rows it changed.
+func (w *work) join(e entry) ([]model.Row, error) {
+	if e.snap != nil {
+		return w.adopt(e.snap)
+	}
+	return w.applyErasure(e.erase)
+}
+
+// applyErasure erases the contact's group; every contact whose record changed is published
+// again (Republish), so that the last record of each on the topic carries the erasure.
+func (w *work) applyErasure(e *erasure) ([]model.Row, error) {
+	if err := w.erase(e); err != nil {
+		return nil, err
+	}
+	rows, err := w.finish(e.cut)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if ir, ok := r.(*model.IdentityRow); ok {
+			w.republish = append(w.republish, ContactRef{ir.Tenant, ir.ContactID})
+		}
+	}
+	return rows, nil
 }
 
 // adopt joins one snapshot into the working set and returns the rows it changed. Row
@@ -215,6 +266,7 @@ func joinFacts(sl *slot, s *record) {
 		}
 	}
 	r.seen(s.firstSeen, s.lastSeen)
+	r.erased = max(r.erased, s.erased) // an erasure of either is the person's: finish scrubs
 }
 
 // adoptParent settles a parent BSUID two workers gave to different contacts: the contact

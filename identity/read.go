@@ -148,7 +148,7 @@ func (r *record) contact() Contact {
 		Tenant: r.tenant, ID: r.id,
 		BSUID: r.bsuid.V, ParentBSUID: r.parent.V, Phone: r.phone.V, Username: r.username(), ProfileName: r.name.V,
 		PhoneSource: r.phoneSource(), Country: country(r.bsuid.V),
-		FirstSeen: r.firstSeen, LastSeen: r.lastSeen, MergedInto: r.mergedInto, Version: r.version,
+		FirstSeen: r.firstSeen, LastSeen: r.lastSeen, MergedInto: r.mergedInto, Version: r.version, Erased: r.erased,
 	}
 	for _, k := range r.keys {
 		c.Keys = append(c.Keys, Key{Type: typeOf(k.code), Value: k.value, FirstSeen: k.firstSeen, LastSeen: k.lastSeen})

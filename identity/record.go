@@ -125,6 +125,9 @@ type head struct {
 	firstSeen, lastSeen              int64
 	mergedInto                       string
 	version                          uint64
+	// erased is the cut of the newest erasure of the contact (wapipe forget, erase.go):
+	// its phone, username and profile name as of that time are gone and never come back.
+	erased int64
 }
 
 // cloneInto copies r into c, keys included, so that c can change while r stays. The

@@ -165,6 +165,11 @@ func who(f *Facts, r *record) model.Who {
 		return w
 	}
 	w.ContactID = r.id
+	if f.At <= r.erased {
+		// An event from before the contact's erasure (a backlog, a replay) never writes the
+		// person's data again; what the contact has learned since may still fill in.
+		w.Phone, w.PhoneSource, w.Username, w.ProfileName = nil, "", "", ""
+	}
 	if w.BSUID == "" {
 		w.BSUID = r.bsuid.V
 	}

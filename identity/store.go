@@ -28,6 +28,12 @@ type Store struct {
 	dirty   map[ContactRef]bool
 	seq     uint64
 	flushed []uint64
+	// erasedPending are the contacts whose erasure was applied since the last TakeErased
+	// (erase.go).
+	erasedPending []ContactRef
+	// tombstones says whether any erasure arrived before its contact (erase.go): until one
+	// does, a new contact needs no read to know it is not erased.
+	tombstones bool
 }
 
 // roundSize is how many events share one working set before it is published to the cache
@@ -50,6 +56,7 @@ func NewWithConfig(db *badger.DB, cfg Config) *Store {
 	s := &Store{st: st, shared: shared, batch: roundSize, step: int64(cfg.SeenStep / time.Second),
 		cache: newCache(cfg.CacheContacts), lazy: int64(cfg.LastSeenStep / time.Second), dirty: map[ContactRef]bool{}}
 	s.w = work{s: s, slots: map[string]*slot{}, index: map[string]string{}}
+	s.tombstones = hasPrefix(st, tombstonePfx)
 	return s
 }
 
@@ -114,6 +121,8 @@ func (s *Store) counted() {
 func (s *Store) settle() error {
 	s.w.publish()
 	s.w.reset()
+	s.erasedPending = append(s.erasedPending, s.w.erased...)
+	s.w.erased = s.w.erased[:0]
 	s.pending = 0
 	if s.shared {
 		return nil
@@ -123,12 +132,16 @@ func (s *Store) settle() error {
 }
 
 // abort drops the working set, the state's open changes (this call's and those of every
-// call since the last Seal, which the caller will redo) and the cache, which may hold
-// contacts as those changes left them.
+// call since the last Seal, which the caller will redo), the erasures they applied, and
+// the cache, which may hold contacts as those changes left them.
 func (s *Store) abort() {
 	clear(s.dirty)
 	s.w.reset()
 	s.pending = 0
+	s.w.erased = s.w.erased[:0]
+	if s.shared {
+		s.erasedPending = nil // all since the last Seal (TakeErased follows each), discarded now
+	}
 	s.st.Discard()
 	s.cache = newCache(s.cache.size())
 }

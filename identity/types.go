@@ -92,6 +92,7 @@ type Contact struct {
 	Keys                                             []Key    // empty on a merged contact: its keys moved to the survivor
 	MergedFrom                                       []string // from Lookup: the contacts merged into this one, directly or not
 	Version                                          uint64
+	Erased                                           int64 // the cut of the contact's newest erasure (unix seconds), or 0
 }
 
 // Config tunes a Store. The zero value is valid.

@@ -24,6 +24,9 @@ type work struct {
 	// republish collects the contacts whose imported snapshot lacked what this store
 	// holds (see covers), for Import to return.
 	republish []ContactRef
+	// erased collects the contacts whose erasure cut moved in this call (erase.go); settle
+	// hands them to the store.
+	erased []ContactRef
 }
 
 func (w *work) reset() {
@@ -108,6 +111,9 @@ func (w *work) owner(code byte, value, tenant string) (*slot, error) {
 		}
 		w.index[string(w.kb)] = id
 	}
+	if id == "" {
+		return nil, nil // erased in this round (unpoint)
+	}
 	return w.follow(tenant, id)
 }
 
@@ -138,6 +144,9 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 	for _, sl := range w.order {
 		sl.touched = false
 		sl.settle(w.s.lazy)
+		if err := w.erasedFacts(sl); err != nil {
+			return nil, err
+		}
 		if sl.unchanged() {
 			continue
 		}
@@ -168,6 +177,23 @@ func (w *work) finish(at int64) ([]model.Row, error) {
 	w.s.st.Put(w.writes)
 	w.writes = w.writes[:0]
 	return rows, nil
+}
+
+// erasedFacts keeps an erased contact erased (erase.go): a contact new to this store takes
+// the cut of an erasure that came first, and an erased one sheds what is dated before it.
+func (w *work) erasedFacts(sl *slot) error {
+	if sl.created {
+		if err := w.erasedBefore(sl); err != nil {
+			return err
+		}
+	}
+	if sl.rec.erased == 0 {
+		return nil
+	}
+	if sl.rec.erased > sl.base.erased {
+		w.erased = append(w.erased, ContactRef{sl.rec.tenant, sl.rec.id})
+	}
+	return w.scrub(sl)
 }
 
 // publish remembers the round's working set in the store's cache.

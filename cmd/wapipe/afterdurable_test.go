@@ -30,7 +30,7 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 	}
 	ids := identity.NewWithConfig(db, identity.Config{State: st})
 	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: st, Self: "w_test"}
-	done := afterDurable(nil, seen, proc, db.Sync)
+	done := afterDurable(nil, seen, proc, eraseAgain{}, db.Sync)
 	ctx := context.Background()
 
 	inbound := func(id string) *unit.Unit {

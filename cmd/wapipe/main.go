@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"lookup":  lookupCmd,
 	"gateway": gatewayCmd,
 	"dlq":     dlqCmd,
+	"forget":  forgetCmd,
 }
 
 var commandDocs = map[string]string{
@@ -42,6 +43,7 @@ var commandDocs = map[string]string{
 var commandArgs = map[string]string{"produce": " FILE..."}
 
 func init() {
+	commandDocs["forget"] = "Erases a person's phone, username and profile name (wapipe's GDPR / PDP answer): finds the contact of\n--bsuid, --username, --phone or --contact-id in ClickHouse (with every contact merged into it), publishes an\nerasure record per contact on the identity topic (each worker wipes them from its state and /v1/contacts, and\nkeeps nothing older from other workers' snapshots or replays), waits --settle, then empties those columns in every\nClickHouse table and deletes the phone and username keys from contact_keys. Every row stays: counts do not change.\nTraffic after the erasure starts a fresh history from what it carries. Prints what it changed (--json). Exit 1\nwhen the key is unknown, 2 when the erasure could not be made (a key in several tenants without --tenant,\nClickHouse or Kafka away); running it again is harmless."
 	commandDocs["dlq"] = "Dead letters of --dlq-topic: 'dlq list' prints them, 'dlq replay' sends them back to --topic once their cause\nis removed (a fix, a larger --max-body-bytes). 'wapipe help dlq' documents both."
 	commandDocs["dlq list"] = "Prints each dead letter of --dlq-topic, oldest first (every partition, from its earliest offset to its end when\nthe command started), then exits: partition/offset, when it was dead-lettered, x-wapipe-source, x-wapipe-stage,\nx-received-at, the body size, replay_of (a replayed body that failed again: the letter it came from) and\nx-wapipe-error, quoted, last. Bodies hold personal data: they are printed only with --body. --json: one object\na line. A count goes to stderr."
 	commandDocs["dlq replay"] = "Sends the dead letters of --dlq-topic whose x-wapipe-error matches --match (all without it) back to --topic,\noldest first, each with its key, its original bytes and its original headers without the x-wapipe-* ones, plus\nx-wapipe-replay naming the letter (dlq-topic/partition/offset); waits for the acknowledgements and prints how\nmany it sent (--dry-run: how many it would send, sending nothing). The workers process them as new input:\nwhat was counted before is still counted once.\nA replay never loops: each letter sent is marked replayed (an x-wapipe-replayed record on --dlq-topic, no dead\nletter: 'dlq list' skips it), and a replayed body that fails again is dead-lettered once more carrying its\nx-wapipe-replay. A later replay skips the letters replayed before and those dead letters of replays, unless\n--again (send them once the next fix is in; a letter with a newer dead letter of the same body is never sent,\nthe newer one stands for it). Letters cut to fit the topic (x-wapipe-original-size) are never sent: their\nbodies are incomplete."

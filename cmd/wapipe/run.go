@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,11 +82,11 @@ func runCmd(ctx context.Context, args []string) error {
 	if err := checkLogLevel(c.logLevel); err != nil {
 		return err
 	}
-	t.identityTopic = strings.ReplaceAll(t.identityTopic, "{group}", c.group)
-	if strings.Trim(t.identityTopic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || len(t.identityTopic) > 249 {
-		return fmt.Errorf("--identity-topic %q is not a Kafka topic name (letters, digits, '.', '_' and '-'): give one", t.identityTopic)
+	var err error
+	if t.identityTopic, err = identityTopicName(t.identityTopic, c.group); err != nil {
+		return err
 	}
-	err := runWorker(ctx, c, t, prometheus.NewRegistry())
+	err = runWorker(ctx, c, t, prometheus.NewRegistry())
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return nil // stopped while starting (waiting for ClickHouse): nothing to drain, a clean stop
 	}
@@ -202,12 +201,13 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 		publish.Retries, publish.Health = retries, deps
 		defer publish.Close()
 	}
+	erase := eraseAgain{ch: ch, log: log, retries: retries}
 	st.waitingFor("rewriting the rows of contacts a stop left behind")
-	if err := heal(ctx, proc, ids, sink, publish, log); err != nil {
+	if err := heal(ctx, proc, ids, sink, publish, erase, log); err != nil {
 		return err
 	}
 	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
-		sink, afterDurable(publish, seen, proc, func() error { return syncState(db, c.stateDir) }), m)
+		sink, afterDurable(publish, seen, proc, erase, func() error { return syncState(db, c.stateDir) }), m)
 	if err != nil {
 		return err
 	}
@@ -272,8 +272,10 @@ func decodeReason(err error) unit.Reason {
 // (not those of dead letters: sent again after their cause is removed, they are processed),
 // drops the batch's record of changed contacts (until then a crash makes the next start
 // rewrite and republish those contacts: heal), and last syncs the state to disk, so that
-// it is never behind the offsets committed after it (statesync.go).
-func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, syncState func() error) pipeline.AfterDurable {
+// it is never behind the offsets committed after it (statesync.go). Before the record is
+// dropped, the contacts the batch erased are erased in ClickHouse again (wapipe forget); a
+// crash before that repeats it at start (heal).
+func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *process.Stage, erase eraseAgain, syncState func() error) pipeline.AfterDurable {
 	return func(ctx context.Context, batch []*unit.Unit) error {
 		if publish != nil {
 			if err := publish.Publish(ctx, batch); err != nil {
@@ -290,6 +292,9 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 		}
 		seen.Remember(keys)
 		seen.Forget(dead)
+		if err := erase.durable(ctx, proc); err != nil {
+			return err
+		}
 		if err := proc.Durable(); err != nil {
 			return err
 		}
@@ -300,7 +305,8 @@ func afterDurable(publish *identitylog.Publisher, seen *dedupe.Set, proc *proces
 
 // heal writes, before anything is processed, the rows (and snapshots) of the contacts
 // whose last batch a crash cut off after the state was checkpointed (process.Stage.Heal).
-func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *durable.Sink, publish *identitylog.Publisher, log *slog.Logger) error {
+func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *durable.Sink, publish *identitylog.Publisher,
+	erase eraseAgain, log *slog.Logger) error {
 	rows, refs, err := proc.Heal()
 	if err != nil || len(rows) == 0 {
 		return err
@@ -315,10 +321,28 @@ func heal(ctx context.Context, proc *process.Stage, ids *identity.Store, sink *d
 		}
 	}
 	log.Info("rewrote the rows of contacts a stop left behind", "contacts", len(refs), "rows", len(rows))
+	// A forgotten contact among them: the stop may have come before the batch's second
+	// ClickHouse erasure (afterDurable), so it runs now.
+	if erased := erasedOf(ids, refs); len(erased) > 0 {
+		if err := erase.run(ctx, erased); err != nil {
+			return err
+		}
+	}
 	if err := proc.Durable(); err != nil {
 		return err
 	}
 	return ids.ForgetDirty()
+}
+
+// erasedOf returns the contacts of refs that an erasure reached (wapipe forget).
+func erasedOf(ids *identity.Store, refs []identity.ContactRef) []identity.ContactRef {
+	var out []identity.ContactRef
+	for _, r := range refs {
+		if c, ok, err := ids.Contact(r.Tenant, r.ID); err == nil && ok && c.Erased > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // migrateBackoff waits longer than the sinks' policy: a ClickHouse that is starting takes

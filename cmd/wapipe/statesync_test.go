@@ -50,7 +50,7 @@ func TestStateIsSyncedBeforeABatchIsAcknowledged(t *testing.T) {
 		}
 		return syncState(db, dir)
 	}
-	done := afterDurable(nil, seen, proc, sync)
+	done := afterDurable(nil, seen, proc, eraseAgain{}, sync)
 	ctx := context.Background()
 
 	batch := func(n, from int) []*unit.Unit {

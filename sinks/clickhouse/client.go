@@ -9,6 +9,8 @@
 //   - Every error is classified (Classify, IsTransient): transient ones (network, timeouts, an overloaded or
 //     not yet migrated server) are worth retrying with backoff and say nothing about the rows; permanent ones
 //     mean the table rejects a row, and InsertSplitting isolates such rows so their neighbours still land.
+//   - Erase empties a person's phone, username and profile name in every version of their rows of every
+//     table and deletes their phone and username keys, keeping every row (counts stay); repeating it is harmless.
 //   - Repeating an insert is harmless: every table is a ReplacingMergeTree on the row's logical key and
 //     version, so a row written twice reads once with FINAL.
 //   - With a cluster Layout (contract 11), Migrate lays every table out as Replicated <table>_local tables

@@ -29,6 +29,8 @@ type Stage struct {
 	Duplicates func()
 	// Self is this worker's id (HeaderWorker of the snapshots it publishes).
 	Self string
+
+	erased erasures // forget.go
 }
 
 // Process implements pipeline.Stages.Process.
@@ -69,12 +71,20 @@ func (s *Stage) Flush() error {
 	}
 	s.Identities.SealDirty()
 	s.State.Seal()
+	s.erased.flush(s.Identities.TakeErased()) // right after Seal: the sealed batch's
 	return s.State.Checkpoint()
 }
 
 // Durable implements the end of pipeline.AfterDurable: the oldest flushed batch's rows are
-// durable, so its contacts need no healing after a crash (identity.Store.Durable).
-func (s *Stage) Durable() error { return s.Identities.Durable() }
+// durable, so its contacts need no healing after a crash (identity.Store.Durable), and the
+// contacts it erased (DurablyErased, repeated in ClickHouse before this) are dropped with it.
+func (s *Stage) Durable() error {
+	if err := s.Identities.Durable(); err != nil {
+		return err
+	}
+	s.erased.checkpointed()
+	return nil
+}
 
 // apply resolves one event's user and returns every row it changes.
 func (s *Stage) apply(ev *model.Event) ([]model.Row, error) {

@@ -21,7 +21,9 @@ import (
 func forgetCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("forget", flag.ContinueOnError)
 	var c common
+	var l layoutFlags
 	c.clickhouseFlags(fs)
+	l.register(fs)
 	c.brokersFlag(fs)
 	fs.StringVar(&c.group, "group", "wapipe", "consumer group id of the workers (names the identity topic)")
 	keys := map[string]*string{
@@ -52,7 +54,7 @@ func forgetCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return lookupFailed(err)
 	}
-	f := forget{c: c, identityTopic: identityTopic, settle: *settle, now: time.Now}
+	f := forget{c: c, layout: l.layout(), identityTopic: identityTopic, settle: *settle, now: time.Now}
 	done, err := f.run(ctx, *tenant, keyType, value)
 	if errors.Is(err, errNotFound) {
 		fmt.Fprintf(os.Stderr, "no contact with %s %s\n", keyType, value)
@@ -71,6 +73,7 @@ func forgetCmd(ctx context.Context, args []string) error {
 // forget is one erasure's settings.
 type forget struct {
 	c             common
+	layout        clickhouse.Layout // on a cluster the mutations run ON CLUSTER on the _local tables
 	identityTopic string
 	settle        time.Duration
 	now           func() time.Time
@@ -100,6 +103,7 @@ func (f forget) run(ctx context.Context, tenant, keyType, value string) (*forgot
 	if err != nil {
 		return nil, err
 	}
+	cfg.Layout = f.layout
 	ch, err := clickhouse.Open(ctx, cfg)
 	if err != nil {
 		return nil, connect.Explain("clickhouse", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wapipe/wapipe/internal/connect"
 	"github.com/wapipe/wapipe/sinks/clickhouse"
 )
 
@@ -25,9 +26,14 @@ func pruneCmd(ctx context.Context, args []string) error {
 	if *olderThan <= 0 {
 		return errors.New("--older-than: give how old a month must be to go, e.g. --older-than 2160h (90 days)")
 	}
-	ch, err := clickhouse.Open(ctx, clickhouse.Config{Addrs: split(c.clickhouse), Database: c.database, Layout: l.layout()})
+	cfg, err := c.clickhouseConfig(newLogger("warn")) // the user, password and TLS of contract 7
 	if err != nil {
-		return err
+		return exitError{2, err}
+	}
+	cfg.Layout = l.layout()
+	ch, err := clickhouse.Open(ctx, cfg)
+	if err != nil {
+		return exitError{2, connect.Explain("clickhouse", err)}
 	}
 	defer ch.Close()
 	cutoff := time.Now().UTC().Add(-*olderThan)

@@ -77,14 +77,20 @@ func (c *Client) erase(ctx context.Context, tenant string, contactIDs []string, 
 		if held[i].Rows == 0 {
 			continue
 		}
-		q := fmt.Sprintf("ALTER TABLE %s.%s UPDATE %s WHERE %s", c.db, t.table, t.set, where)
+		// On a cluster the rows are in <table>_local on every server: a mutation of the
+		// Distributed plain name is refused, so it runs there, ON CLUSTER.
+		target, onCluster := t.table, ""
+		if c.layout.Cluster != "" {
+			target, onCluster = t.table+LocalSuffix, " ON CLUSTER "+c.layout.Cluster
+		}
+		q := fmt.Sprintf("ALTER TABLE %s.%s%s UPDATE %s WHERE %s", c.db, target, onCluster, t.set, where)
 		switch {
 		case t.delete && light:
-			q = fmt.Sprintf("DELETE FROM %s.%s WHERE %s AND %s", c.db, t.table, where, t.holds)
+			q = fmt.Sprintf("DELETE FROM %s.%s%s WHERE %s AND %s", c.db, target, onCluster, where, t.holds)
 		case t.delete:
-			q = fmt.Sprintf("ALTER TABLE %s.%s DELETE WHERE %s AND %s", c.db, t.table, where, t.holds)
+			q = fmt.Sprintf("ALTER TABLE %s.%s%s DELETE WHERE %s AND %s", c.db, target, onCluster, where, t.holds)
 		}
-		if err := c.mutate(ctx, t.table, q, args, wait); err != nil {
+		if err := c.mutate(ctx, target, q, args, wait); err != nil {
 			return held, err
 		}
 	}
@@ -139,7 +145,11 @@ func (c *Client) mutate(ctx context.Context, table, q string, args []any, wait b
 	defer cancel()
 	for pause := 20 * time.Millisecond; ; pause = min(2*pause, time.Second) {
 		var pending uint64
-		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0`,
+		mutations := "system.mutations"
+		if c.layout.Cluster != "" {
+			mutations = fmt.Sprintf("cluster('%s', system.mutations)", c.layout.Cluster) // every server's
+		}
+		err := c.conn.QueryRow(ctx, `SELECT count() FROM `+mutations+` WHERE database = ? AND table = ? AND is_done = 0`,
 			c.db, table).Scan(&pending)
 		if err != nil {
 			return fmt.Errorf("clickhouse: erase: wait for the mutation of %s: %w", table, err)

@@ -219,3 +219,36 @@ func TestClusterDatabaseRefusesSingleServerMigrations(t *testing.T) {
 		t.Fatalf("migrate --cluster applied %v, %v; want the pending one", applied, err)
 	}
 }
+
+// wapipe forget on a cluster: the mutations run ON CLUSTER on the _local tables (a Distributed
+// table refuses them) and are waited for on every server; through the plain names every row of
+// the person stays and none holds personal data, read from each server, and the other contact's
+// rows are untouched.
+func TestEraseOnCluster(t *testing.T) {
+	for _, sharded := range []bool{false, true} {
+		t.Run(map[bool]string{false: "replicated", true: "sharded"}[sharded], func(t *testing.T) {
+			cs := clusterClients(t, sharded)
+			migrateTwice(t, cs)
+			insertAll(t, cs[0], append(personRows("c1", 1), personRows("c3", 3)...))
+			before := countRows(t, cs[0], "chat_report", "FINAL", "1")
+			if _, err := cs[1%len(cs)].Erase(t.Context(), "t1", []string{"c1"}); err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range cs {
+				if n := countRows(t, c, "chat_report", "FINAL", "1"); n != before {
+					t.Errorf("server %d: %d chat rows after the erasure, %d before", i+1, n, before)
+				}
+				holds := "phone IS NOT NULL OR username != '' OR profile_name != ''"
+				if n := countRows(t, c, "chat_report", "", "contact_id = 'c1' AND ("+holds+")"); n != 0 {
+					t.Errorf("server %d: %d chat rows of the person still hold personal data", i+1, n)
+				}
+				if n := countRows(t, c, "chat_report", "", "contact_id = 'c3' AND ("+holds+")"); n == 0 {
+					t.Errorf("server %d: the other contact's rows were erased too", i+1)
+				}
+				if n := countRows(t, c, "contact_keys", "FINAL", "contact_id = 'c1' AND key_type IN ('phone', 'username')"); n != 0 {
+					t.Errorf("server %d: %d phone/username keys of the person left", i+1, n)
+				}
+			}
+		})
+	}
+}

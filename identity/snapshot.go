@@ -80,12 +80,12 @@ func (s *Store) Snapshots(ids []ContactRef) ([]Snapshot, error) {
 	return out, err
 }
 
-// durable returns a contact as checkpointed (state.GetDurable), not as the process
+// durable returns a contact as checkpointed (state.GetCheckpointed), not as the process
 // goroutine may have changed it since in the open batch: a snapshot must not share what a
 // crash could still take back (another worker would keep it, and count it again on replay).
 func (s *Store) durable(tenant, id string) (*record, error) {
 	var r *record
-	_, err := s.st.GetDurable(contactKey(tenant, id), func(v []byte) error {
+	_, err := s.st.GetCheckpointed(contactKey(tenant, id), func(v []byte) error {
 		var err error
 		r, err = decode(tenant, id, v)
 		return err

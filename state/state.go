@@ -85,24 +85,10 @@ func (s *Store) getBadger(key []byte, fn func(value []byte) error) (bool, error)
 	return found, err
 }
 
-// GetDurable is Get as of the oldest sealed batch: Badger and that batch's changes, without
-// those of later batches or of the open one. The worker publishes snapshots from it, so that
-// another worker never learns a change of the batch still being processed (with the worker
-// checkpointing at each batch's end, nothing stays sealed, and this reads what Badger has).
-func (s *Store) GetDurable(key []byte, fn func(value []byte) error) (bool, error) {
-	s.mu.RLock()
-	var c change
-	ok := false
-	if len(s.sealed) > 0 {
-		c, ok = s.sealed[0].m[string(key)]
-	}
-	s.mu.RUnlock()
-	if ok {
-		if c.deleted {
-			return false, nil
-		}
-		return true, fn(c.value)
-	}
+// GetCheckpointed is Get of what Badger holds, without the changes not yet checkpointed. The
+// worker publishes its snapshots from it, so that another worker never learns a change of the
+// batch still being processed (whose rows a crash could take back).
+func (s *Store) GetCheckpointed(key []byte, fn func(value []byte) error) (bool, error) {
 	return s.getBadger(key, fn)
 }
 

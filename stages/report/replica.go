@@ -28,7 +28,7 @@ func (b *Builder) LeadSnapshots(refs []LeadRef) (keys, values [][]byte, err erro
 	err = func() error {
 		// As checkpointed, without the open batch's changes or the hot cache (this runs beside
 		// the writer): a snapshot must not share touches a crash could still take back.
-		txn := tx{st: b.st, durable: true}
+		txn := tx{st: b.st, checkpointed: true}
 		for _, r := range refs {
 			var l leadState
 			found, err := txn.get(key(pfxLead, r.Tenant, r.Contact, r.Ad), l.decode)

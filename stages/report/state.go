@@ -24,50 +24,43 @@ type tx struct {
 	st  *state.Store
 	hot *gencache.Cache[[]byte] // nil: every read goes to the state
 	win *window                 // where per-message and per-call state lives (window.go)
-	// durable reads the state as checkpointed (state.GetDurable), for the snapshots other
-	// workers import; it has no hot cache and never writes.
-	durable bool
+	// checkpointed reads the state as checkpointed (state.GetCheckpointed), for the
+	// snapshots other workers import; it has no hot cache and never writes.
+	checkpointed bool
 }
 
 // get loads key k into a state via decode; false when absent.
-func (t tx) get(k []byte, decode func([]byte) error) (bool, error) {
-	if v, ok := t.hot.Get(k); ok {
+func (t tx) get(k []byte, decode func([]byte) error) (bool, error) { return t.read(k, decode, true) }
+
+// probe is get for a key that is one of several places a state may be (the window's
+// segments): a miss is not remembered, or every new message would push useful state out.
+func (t tx) probe(k []byte, decode func([]byte) error) (bool, error) { return t.read(k, decode, false) }
+
+// read serves k from the hot cache when it knows it (a remembered miss only when misses
+// count), else from the state, and remembers what it found.
+func (t tx) read(k []byte, decode func([]byte) error, misses bool) (bool, error) {
+	if v, ok := t.hot.Get(k); ok && (v != nil || misses) {
 		if v == nil {
 			return false, nil
 		}
 		return true, decode(v)
 	}
-	var kept []byte
-	read := t.st.Get
-	if t.durable {
-		read = t.st.GetDurable
+	from := t.st.Get
+	if t.checkpointed {
+		from = t.st.GetCheckpointed
 	}
-	found, err := read(k, func(v []byte) error {
+	var kept []byte
+	found, err := from(k, func(v []byte) error {
 		kept = bytes.Clone(v) // Badger's slice lives only as long as its read
 		return decode(kept)
 	})
 	if err != nil {
 		return false, err
 	}
-	t.remember(k, kept)
-	return found, nil
-}
-
-// probe is get for a key that is one of several places a state may be (the window's
-// segments): a miss is not remembered, or every new message would push useful state out.
-func (t tx) probe(k []byte, decode func([]byte) error) (bool, error) {
-	if v, ok := t.hot.Get(k); ok && v != nil {
-		return true, decode(v)
-	}
-	var kept []byte
-	found, err := t.st.Get(k, func(v []byte) error {
-		kept = bytes.Clone(v)
-		return decode(kept)
-	})
-	if err == nil && found {
+	if found || misses {
 		t.remember(k, kept)
 	}
-	return found, err
+	return found, nil
 }
 
 func (t tx) remember(k, v []byte) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
 	"github.com/wapipe/wapipe/stages/dedupe"
@@ -22,14 +23,8 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	seen := dedupe.New(dedupe.Config{})
-	st := state.Open(db)
-	reports, err := report.New(db, report.Config{State: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.NewWithConfig(db, identity.Config{State: st})
-	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: st, Self: "w_test"}
+	proc := workerStage(t, db)
+	seen := proc.Seen
 	done := afterDurable(nil, seen, proc, eraseAgain{}, db.Sync)
 	ctx := context.Background()
 
@@ -76,4 +71,16 @@ func TestDeadLetterSentAgainIsProcessed(t *testing.T) {
 	if len(redelivered.Rows) != 0 {
 		t.Fatalf("a redelivered record whose rows were durable gave %d rows, want none", len(redelivered.Rows))
 	}
+}
+
+// workerStage is the process stage as runWorker builds it on db: one state for both stores.
+func workerStage(t *testing.T, db *badger.DB) *process.Stage {
+	t.Helper()
+	st := state.Open(db)
+	reports, err := report.New(db, report.Config{State: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &process.Stage{Seen: dedupe.New(dedupe.Config{}), Identities: identity.NewWithConfig(db, identity.Config{State: st}),
+		Reports: reports, State: st, Self: "w_test"}
 }

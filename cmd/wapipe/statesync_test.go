@@ -10,9 +10,6 @@ import (
 
 	"github.com/wapipe/wapipe/identity"
 	"github.com/wapipe/wapipe/model"
-	"github.com/wapipe/wapipe/stages/dedupe"
-	"github.com/wapipe/wapipe/stages/process"
-	"github.com/wapipe/wapipe/stages/report"
 	"github.com/wapipe/wapipe/state"
 	"github.com/wapipe/wapipe/unit"
 )
@@ -29,14 +26,8 @@ func TestStateIsSyncedBeforeABatchIsAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	seen := dedupe.New(dedupe.Config{})
-	st := state.Open(db)
-	reports, err := report.New(db, report.Config{State: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.NewWithConfig(db, identity.Config{State: st})
-	proc := &process.Stage{Seen: seen, Identities: ids, Reports: reports, State: st, Self: "w_test"}
+	proc := workerStage(t, db)
+	seen := proc.Seen
 
 	var syncs int
 	var failWith error

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // A worker that ran with 16 MB memtables and was killed leaves them in its write-ahead files;
@@ -133,5 +134,60 @@ func TestStateValuesStayOutOfTheValueLog(t *testing.T) {
 	}
 	if vlog > 1<<20 {
 		t.Fatalf("80 MB of 4 KB values left %d MB in the value log", vlog>>20)
+	}
+}
+
+// A state an earlier version wrote with Snappy-compressed tables opens as it is, and every
+// key reads back its value: today's tables are not compressed, and the start's table check
+// reads each old table with the compression its manifest records, so the state is neither
+// taken for corrupt (and moved aside) nor misread.
+func TestStateWithSnappyTablesOpens(t *testing.T) {
+	dir := t.TempDir()
+	old := stateOptions(dir, memTableSize).WithCompression(options.Snappy).WithBlockCacheSize(24 << 20)
+	db, err := badger.Open(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(i int) []byte { return fmt.Appendf(nil, "contact %d: %0200d", i, i) }
+	const keys = 20_000
+	wb := db.NewWriteBatch()
+	for i := range keys {
+		if err := wb.Set(fmt.Appendf(nil, "id/c/%06d", i), value(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil { // writes the memtable out as a Snappy table
+		t.Fatal(err)
+	}
+	if tables, _ := filepath.Glob(filepath.Join(dir, "*.sst")); len(tables) == 0 {
+		t.Fatal("the old state has no table to read")
+	}
+
+	db, err = openState(dir)
+	if err != nil {
+		t.Fatalf("the old state does not open: %v", err)
+	}
+	defer db.Close()
+	err = db.View(func(txn *badger.Txn) error {
+		for i := range keys {
+			item, err := txn.Get(fmt.Appendf(nil, "id/c/%06d", i))
+			if err != nil {
+				return fmt.Errorf("key %d: %w", i, err)
+			}
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			if string(v) != string(value(i)) {
+				return fmt.Errorf("key %d reads %q", i, v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

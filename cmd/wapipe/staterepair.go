@@ -75,20 +75,48 @@ func hostFault(err error) bool {
 // checkTables opens every table of the state as Badger's open does, on this goroutine:
 // Badger opens them on goroutines of its own, where a torn table panics (out of range
 // while reading its index) and takes the process down before any error is returned.
+// Each table is read with the compression its manifest entry names, as Badger does: tables
+// of earlier versions are Snappy, today's are not compressed.
 func checkTables(dir string, opts badger.Options) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.sst"))
 	if err != nil {
 		return err
 	}
+	compression := tableCompression(dir, opts)
 	for _, name := range files {
-		if err := checkTable(name, opts); err != nil {
+		c := opts.Compression
+		if id, ok := table.ParseFileID(name); ok {
+			if tc, listed := compression[id]; listed {
+				c = tc
+			}
+		}
+		if err := checkTable(name, opts, c); err != nil {
 			return fmt.Errorf("table %s: %w", filepath.Base(name), err)
 		}
 	}
 	return nil
 }
 
-func checkTable(name string, opts badger.Options) (err error) {
+// tableCompression is each table's compression as the manifest records it. An unreadable
+// manifest gives none: Badger's own open then says what is wrong with it.
+func tableCompression(dir string, opts badger.Options) map[uint64]options.CompressionType {
+	fp, err := os.Open(filepath.Join(dir, badger.ManifestFilename))
+	if err != nil {
+		return nil
+	}
+	defer fp.Close()
+	m, _, err := badger.ReplayManifestFile(fp, opts.ExternalMagicVersion, opts)
+	if err != nil {
+		return nil
+	}
+	out := make(map[uint64]options.CompressionType, len(m.Tables))
+	for id, t := range m.Tables {
+		out[id] = t.Compression
+	}
+	return out
+}
+
+func checkTable(name string, opts badger.Options, compression options.CompressionType) (err error) {
 	mf, err := z.OpenMmapFile(name, os.O_RDONLY, 0)
 	if err != nil {
 		return err
@@ -96,7 +124,7 @@ func checkTable(name string, opts badger.Options) (err error) {
 	var t *table.Table
 	if r := panics.Try(func() {
 		t, err = table.OpenTable(mf, table.Options{ReadOnly: true, BlockSize: opts.BlockSize,
-			Compression: opts.Compression, ChkMode: options.NoVerification})
+			Compression: compression, ChkMode: options.NoVerification})
 	}); r != nil {
 		_ = mf.Close(-1)
 		return fmt.Errorf("unreadable: %v", r.Value)

@@ -7,6 +7,9 @@
 //     batch; Checkpoint writes the oldest sealed batch in one WriteBatch (a key changed many
 //     times in a batch is written once), so the owners of the state (identity, report) commit
 //     together or not at all.
+//   - The last two checkpointed batches stay in memory after their write and answer reads of
+//     their keys as Badger would (DeleteNow and DropPrefix reach them too): those are the keys
+//     read next, and each read is a Badger lookup saved.
 //   - One goroutine writes at a time (Set, Delete, Put, Discard, Seal); Get, Scan and Seek
 //     may run beside it, and Checkpoint from another goroutine.
 //
@@ -20,6 +23,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,6 +38,7 @@ type Store struct {
 	mu     sync.RWMutex
 	open   *changes   // since the last Seal
 	sealed []*changes // sealed, not yet checkpointed, oldest first
+	recent []*changes // the last keepRecent checkpointed batches, oldest first: what Badger holds for their keys
 
 	checkpointing sync.Mutex // one Checkpoint or DropPrefix at a time
 }
@@ -49,6 +54,12 @@ type change struct {
 }
 
 func newChanges() *changes { return &changes{m: map[string]change{}} }
+
+// keepRecent is how many checkpointed batches stay in memory after their write. Their keys are
+// the ones read next (the snapshots of a batch's contacts once it is durable, the contacts and
+// messages of an ongoing conversation), and each such read served from memory is a Badger read
+// saved (a transaction, the memtables' skiplists, each level's filters).
+const keepRecent = 2
 
 // Open returns the state over db. The caller opened db and closes it after the last call.
 func Open(db *badger.DB) *Store { return &Store{db: db, open: newChanges()} }
@@ -66,7 +77,7 @@ func (s *Store) Get(key []byte, fn func(value []byte) error) (bool, error) {
 		}
 		return true, fn(c.value)
 	}
-	return s.getBadger(key, fn)
+	return s.GetCheckpointed(key, fn)
 }
 
 func (s *Store) getBadger(key []byte, fn func(value []byte) error) (bool, error) {
@@ -89,7 +100,26 @@ func (s *Store) getBadger(key []byte, fn func(value []byte) error) (bool, error)
 // worker publishes its snapshots from it, so that another worker never learns a change of the
 // batch still being processed (whose rows a crash could take back).
 func (s *Store) GetCheckpointed(key []byte, fn func(value []byte) error) (bool, error) {
+	if c, ok := s.checkpointed(key); ok {
+		if c.deleted {
+			return false, nil
+		}
+		return true, fn(c.value)
+	}
 	return s.getBadger(key, fn)
+}
+
+// checkpointed returns the newest change of key among the batches kept since their
+// checkpoint: the value Badger holds for it.
+func (s *Store) checkpointed(key []byte) (change, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i := len(s.recent) - 1; i >= 0; i-- {
+		if c, ok := s.recent[i].m[string(key)]; ok {
+			return c, true
+		}
+	}
+	return change{}, false
 }
 
 // pending returns the newest change of key not yet checkpointed.
@@ -180,6 +210,10 @@ func (s *Store) Checkpoint() error {
 	}
 	s.mu.Lock()
 	s.sealed = s.sealed[1:]
+	s.recent = append(s.recent, batch)
+	if len(s.recent) > keepRecent {
+		s.recent = slices.Delete(s.recent, 0, len(s.recent)-keepRecent)
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -218,6 +252,11 @@ func (s *Store) writeOnce(batch *changes) error {
 func (s *Store) DeleteNow(key []byte) error {
 	s.checkpointing.Lock()
 	defer s.checkpointing.Unlock()
+	s.mu.Lock()
+	for _, c := range s.recent {
+		delete(c.m, string(key))
+	}
+	s.mu.Unlock()
 	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) })
 		if !errors.Is(err, badger.ErrBlockedWrites) || s.db.IsClosed() {
@@ -233,7 +272,7 @@ func (s *Store) DropPrefix(prefixes ...[]byte) error {
 	s.checkpointing.Lock()
 	defer s.checkpointing.Unlock()
 	s.mu.Lock()
-	for _, c := range append([]*changes{s.open}, s.sealed...) {
+	for _, c := range slices.Concat([]*changes{s.open}, s.sealed, s.recent) {
 		for k := range c.m {
 			if hasAnyPrefix(k, prefixes) {
 				delete(c.m, k)

@@ -1,6 +1,9 @@
 package state
 
 import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -167,5 +170,66 @@ func TestGetCheckpointedSeesOnlyCheckpointedChanges(t *testing.T) {
 	}
 	if got := checkpointed("k"); got != "batch 2" {
 		t.Fatalf("after its checkpoint the view is %q, want the batch's", got)
+	}
+}
+
+// The batches kept in memory after their checkpoint answer reads as Badger would: through
+// later batches, deletions, DeleteNow and DropPrefix, every key reads what Badger holds.
+func TestKeptBatchesReadAsBadgerDoes(t *testing.T) {
+	s := Open(openDB(t, t.TempDir()))
+	defer s.DB().Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	keys := []string{"a/1", "a/2", "a/3", "b/1", "b/2", "b/3"}
+	badgerValue := func(key string) (string, bool) {
+		var v string
+		found := false
+		err := s.DB().View(func(txn *badger.Txn) error {
+			item, err := txn.Get([]byte(key))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			found = true
+			b, err := item.ValueCopy(nil)
+			v = string(b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, found
+	}
+	for batch := range 40 {
+		for range 4 {
+			k := []byte(keys[rng.IntN(len(keys))])
+			if rng.IntN(4) == 0 {
+				s.Delete(k)
+			} else {
+				s.Set(k, fmt.Appendf(nil, "batch %d", batch))
+			}
+		}
+		s.Seal()
+		if err := s.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+		switch rng.IntN(5) {
+		case 0:
+			if err := s.DeleteNow([]byte(keys[rng.IntN(len(keys))])); err != nil {
+				t.Fatal(err)
+			}
+		case 1:
+			if err := s.DropPrefix([]byte("a/")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, k := range keys {
+			wantV, wantOK := badgerValue(k)
+			gotV, gotOK := value(t, s, k)
+			if gotV != wantV || gotOK != wantOK {
+				t.Fatalf("after batch %d %s reads %q (found %v); Badger holds %q (found %v)", batch, k, gotV, gotOK, wantV, wantOK)
+			}
+		}
 	}
 }

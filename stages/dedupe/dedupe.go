@@ -23,7 +23,7 @@ import (
 	"sync"
 )
 
-// DefaultKeys is how many durable keys the set remembers by default: about 20 MB, and at
+// DefaultKeys is how many durable keys the set remembers by default: 32 MB, and at
 // 10,000 events a second the last 100 seconds, which covers Kafka's re-reads after a crash
 // or rebalance and Meta's quick retries.
 const DefaultKeys = 1 << 20
@@ -46,8 +46,8 @@ type Set struct {
 
 	mu      sync.Mutex
 	pending map[hash]int32 // keys in flight: processed, not yet durable (count of holders)
-	young   map[hash]struct{}
-	old     map[hash]struct{}
+	young   *generation
+	old     *generation
 }
 
 // New returns an empty set.
@@ -61,8 +61,8 @@ func New(cfg Config) *Set {
 		seeds:   [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		half:    half,
 		pending: map[hash]int32{},
-		young:   make(map[hash]struct{}, half),
-		old:     make(map[hash]struct{}, half),
+		young:   newGeneration(half),
+		old:     newGeneration(half),
 	}
 }
 
@@ -78,11 +78,7 @@ func (s *Set) Seen(h Key) bool {
 	if _, ok := s.pending[h]; ok {
 		return true
 	}
-	if _, ok := s.young[h]; ok {
-		return true
-	}
-	_, ok := s.old[h]
-	return ok
+	return s.young.has(h) || s.old.has(h)
 }
 
 // Hold marks h as counted by a record in flight.
@@ -99,11 +95,11 @@ func (s *Set) Remember(keys []Key) {
 	defer s.mu.Unlock()
 	for _, h := range keys {
 		s.releaseLocked(h)
-		if len(s.young) >= s.half {
-			clear(s.old) // keeps its room: the two maps trade places, nothing is allocated
+		if s.young.n >= s.half {
+			s.old.reset() // keeps its room: the two generations trade places, nothing is allocated
 			s.old, s.young = s.young, s.old
 		}
-		s.young[h] = struct{}{}
+		s.young.add(h)
 	}
 }
 
@@ -129,5 +125,5 @@ func (s *Set) releaseLocked(h hash) {
 func (s *Set) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.young) + len(s.old)
+	return s.young.n + s.old.n
 }

@@ -82,3 +82,32 @@ func TestSizeIsBoundedAndKeepsTheNewest(t *testing.T) {
 		t.Fatalf("%d holds left after every key was remembered", len(s.pending))
 	}
 }
+
+// Keys that land on the same slot, the last slot (so probes wrap), and the zero key are all
+// told apart; a key never added is not seen, even where the probes for it start in a run.
+func TestGenerationTellsCollidingKeysApart(t *testing.T) {
+	g := newGeneration(4) // 8 slots
+	last := g.mask
+	keys := []Key{{last, 1}, {last, 2}, {last + 8, 3}, {0, 0}, {0, 1}, {3, 9}}
+	for _, k := range keys[:4] {
+		g.add(k)
+		g.add(k) // twice is once
+	}
+	if g.n != 4 {
+		t.Fatalf("%d keys held, want 4", g.n)
+	}
+	for _, k := range keys[:4] {
+		if !g.has(k) {
+			t.Errorf("%v added but not found", k)
+		}
+	}
+	for _, k := range []Key{{last, 4}, {1, 1}, {3, 9}} {
+		if g.has(k) {
+			t.Errorf("%v found but never added", k)
+		}
+	}
+	g.reset()
+	if g.n != 0 || g.has(keys[0]) {
+		t.Fatal("a reset generation still holds keys")
+	}
+}

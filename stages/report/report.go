@@ -155,8 +155,9 @@ func (b *Builder) Rows(ev *model.Event, who model.Who) ([]model.Row, error) {
 
 // MessageContact returns the contact an outbound message (or call) was resolved to before, so a
 // failed status that carries only a phone or nothing but the message id resolves through the
-// message it belongs to. Inbound messages and calls are recorded too. The contact is the one
-// recorded then; after a merge the caller follows merged_into.
+// message it belongs to. Calls are recorded too, and inbound messages that came through an ad
+// (the others keep no state: no status ever names them). The contact is the one recorded then;
+// after a merge the caller follows merged_into.
 func (b *Builder) MessageContact(tenant, id string) (contactID string, ok bool, err error) {
 	err = b.view(func(txn tx) error {
 		var m msgState

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -84,64 +83,4 @@ func workerStage(t *testing.T, db *badger.DB) *process.Stage {
 	}
 	return &process.Stage{Seen: dedupe.New(dedupe.Config{}), Identities: identity.NewWithConfig(db, identity.Config{State: st}),
 		Reports: reports, State: st, Self: "w_test"}
-}
-
-// A batch's snapshots, published once its rows are durable, never carry a change of a later
-// batch: the process goroutine may already have sealed that one, but its rows may still be lost
-// to a crash, and a worker that imported its change would keep it (and count it again when the
-// records are replayed). The worker checkpoints a batch on the flush goroutine, in order, just
-// before its rows go to the sink.
-func TestSnapshotsOfADurableBatchHoldNoLaterChange(t *testing.T) {
-	db, err := openState(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	proc := workerStage(t, db)
-	ctx := context.Background()
-	inbound := func(id string, at int64, username string) *unit.Unit {
-		return &unit.Unit{Rec: &unit.Record{Topic: "whatsapp.webhooks"}, Events: []model.Event{{
-			Kind: model.KindInbound, Tenant: "t1", WABA: "t1", PhoneNumberID: "pn", ID: id, At: at, MessageType: "text",
-			DedupeKey: id, User: model.Identity{BSUID: "US.1", Phone: "15550001", Username: username},
-		}}}
-	}
-	first, second := inbound("wamid.1", 1000, ""), inbound("wamid.2", 2000, "later_username")
-	for _, u := range []*unit.Unit{first, second} { // both batches cut before the first is written
-		if err := proc.Process(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-		if err := proc.Seal(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var written []*unit.Unit
-	sink := checkpointFirst{sink: sinkFunc(func(batch []*unit.Unit) { written = append(written, batch...) }), checkpoint: proc.Checkpoint}
-	if err := sink.Write(ctx, []*unit.Unit{first}); err != nil {
-		t.Fatal(err)
-	}
-	var refs []identity.ContactRef
-	for _, r := range first.Rows {
-		if r, ok := r.(*model.IdentityRow); ok {
-			refs = append(refs, identity.ContactRef{Tenant: r.Tenant, ID: r.ContactID})
-		}
-	}
-	if len(refs) == 0 || len(written) != 1 {
-		t.Fatalf("the first batch gave %d contacts and %d units to the sink", len(refs), len(written))
-	}
-	snaps, err := proc.Identities.Snapshots(refs)
-	if err != nil || len(snaps) == 0 {
-		t.Fatalf("snapshots of the durable batch: %d, %v", len(snaps), err)
-	}
-	for _, s := range snaps {
-		if strings.Contains(string(s.Value), "later_username") {
-			t.Fatal("the durable batch's snapshot carries the username of the batch after it, which is not durable")
-		}
-	}
-}
-
-type sinkFunc func([]*unit.Unit)
-
-func (f sinkFunc) Write(_ context.Context, batch []*unit.Unit) error {
-	f(batch)
-	return nil
 }

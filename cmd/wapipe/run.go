@@ -161,8 +161,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	m := pipeline.NewMetrics(reg)
 	seen := dedupe.New(dedupe.Config{Keys: t.dedupeKeys})
 	// Both stores keep their state in one state (package state): a batch's changes in memory
-	// until proc.Checkpoint writes them to Badger in one write, with the record of the
-	// contacts they changed, just before the batch's rows go to ClickHouse; proc.Durable drops
+	// until proc.Flush checkpoints them to Badger in one write, with the record of the
+	// contacts they changed, before the batch's rows go to ClickHouse; proc.Durable drops
 	// that record once they are durable, and heal rewrites what a crash left recorded.
 	// --cache-contacts (25,000 by default, about 1 KB each) serve a partition's recent
 	// conversations; the rest is a Badger read away, so memory does not grow with the
@@ -206,8 +206,8 @@ func runWorker(ctx context.Context, c common, t tuning, reg *prometheus.Registry
 	if err := heal(ctx, proc, ids, sink, publish, erase, log); err != nil {
 		return err
 	}
-	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Seal},
-		checkpointFirst{sink: sink, checkpoint: proc.Checkpoint}, afterDurable(publish, seen, proc, erase, func() error { return syncState(db, c.stateDir) }), m)
+	runner, err := pipeline.New(cfg, pipeline.Stages{Decode: decodeStage(dec, t.maxBodyBytes), Process: proc.Process, Import: proc.Import, Flush: proc.Flush},
+		sink, afterDurable(publish, seen, proc, erase, func() error { return syncState(db, c.stateDir) }), m)
 	if err != nil {
 		return err
 	}
@@ -266,23 +266,6 @@ func decodeReason(err error) unit.Reason {
 		return unit.ReasonNotWhatsApp
 	}
 	return unit.ReasonOther
-}
-
-// checkpointFirst writes each batch's state to Badger on the flush goroutine, just before the
-// batch's rows go to the sink. The process goroutine only seals a batch, so it goes on with the
-// next one; and since batches reach the sink one at a time and in order, when a batch is
-// durable Badger holds its state and none of a later batch's, so the snapshots afterDurable
-// publishes from it never share a change a crash could still take back.
-type checkpointFirst struct {
-	sink       pipeline.Sink
-	checkpoint func() error
-}
-
-func (c checkpointFirst) Write(ctx context.Context, batch []*unit.Unit) error {
-	if err := c.checkpoint(); err != nil {
-		return err
-	}
-	return c.sink.Write(ctx, batch)
 }
 
 // afterDurable publishes the batch's identity and lead snapshots, remembers its dedupe keys

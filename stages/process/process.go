@@ -62,32 +62,17 @@ func (s *Stage) Process(_ context.Context, u *unit.Unit) error {
 	return nil
 }
 
-// Seal implements pipeline.Stages.Flush, on the process goroutine as a batch is cut: the state
+// Flush implements pipeline.Stages.Flush, before a batch's rows go to the sink: the state
 // changes of its records, with the record of the contacts they changed (identity.SealDirty),
-// become one sealed batch, which Checkpoint writes.
-func (s *Stage) Seal() error {
+// are checkpointed in one write, so the state is never behind the rows it emitted.
+func (s *Stage) Flush() error {
 	if err := s.Reports.Flush(); err != nil {
 		return err
 	}
 	s.Identities.SealDirty()
 	s.State.Seal()
 	s.erased.flush(s.Identities.TakeErased()) // right after Seal: the sealed batch's
-	return nil
-}
-
-// Checkpoint writes the oldest sealed batch to Badger in one write. The worker calls it on the
-// flush goroutine just before the batch's rows go to the sink, so the state is never behind
-// the rows it emitted; and, batches being flushed in order, a durable batch's snapshots (read
-// from what Badger holds) never carry the changes of a later batch, which a crash could still
-// take back.
-func (s *Stage) Checkpoint() error { return s.State.Checkpoint() }
-
-// Flush is Seal and Checkpoint at once, for a caller that has one goroutine.
-func (s *Stage) Flush() error {
-	if err := s.Seal(); err != nil {
-		return err
-	}
-	return s.Checkpoint()
+	return s.State.Checkpoint()
 }
 
 // Durable implements the end of pipeline.AfterDurable: the oldest flushed batch's rows are

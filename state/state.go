@@ -72,12 +72,17 @@ func (s *Store) DB() *badger.DB { return s.db }
 // keep the slice past its return unless it copies it.
 func (s *Store) Get(key []byte, fn func(value []byte) error) (bool, error) {
 	if c, ok := s.pending(key); ok {
-		if c.deleted {
-			return false, nil
-		}
-		return true, fn(c.value)
+		return c.read(fn)
 	}
 	return s.GetCheckpointed(key, fn)
+}
+
+// read calls fn with the change's value, unless the change is a deletion.
+func (c change) read(fn func(value []byte) error) (bool, error) {
+	if c.deleted {
+		return false, nil
+	}
+	return true, fn(c.value)
 }
 
 func (s *Store) getBadger(key []byte, fn func(value []byte) error) (bool, error) {
@@ -100,26 +105,13 @@ func (s *Store) getBadger(key []byte, fn func(value []byte) error) (bool, error)
 // worker publishes its snapshots from it, so that another worker never learns a change of the
 // batch still being processed (whose rows a crash could take back).
 func (s *Store) GetCheckpointed(key []byte, fn func(value []byte) error) (bool, error) {
-	if c, ok := s.checkpointed(key); ok {
-		if c.deleted {
-			return false, nil
-		}
-		return true, fn(c.value)
+	s.mu.RLock()
+	c, ok := newest(key, s.recent) // what Badger holds for the kept batches' keys
+	s.mu.RUnlock()
+	if ok {
+		return c.read(fn)
 	}
 	return s.getBadger(key, fn)
-}
-
-// checkpointed returns the newest change of key among the batches kept since their
-// checkpoint: the value Badger holds for it.
-func (s *Store) checkpointed(key []byte) (change, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for i := len(s.recent) - 1; i >= 0; i-- {
-		if c, ok := s.recent[i].m[string(key)]; ok {
-			return c, true
-		}
-	}
-	return change{}, false
 }
 
 // pending returns the newest change of key not yet checkpointed.
@@ -129,8 +121,13 @@ func (s *Store) pending(key []byte) (change, bool) {
 	if c, ok := s.open.m[string(key)]; ok {
 		return c, true
 	}
-	for i := len(s.sealed) - 1; i >= 0; i-- {
-		if c, ok := s.sealed[i].m[string(key)]; ok {
+	return newest(key, s.sealed)
+}
+
+// newest returns the change of key in the newest of batches (oldest first) that has one.
+func newest(key []byte, batches []*changes) (change, bool) {
+	for i := len(batches) - 1; i >= 0; i-- {
+		if c, ok := batches[i].m[string(key)]; ok {
 			return c, true
 		}
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -13,35 +12,15 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/wapipe/wapipe/gen"
+	"github.com/wapipe/wapipe/internal/testcluster"
 	"github.com/wapipe/wapipe/model"
 )
-
-// clusterEnv is a loopback cluster of scripts/cluster.sh: WAPIPE_TEST_CLUSTER names the native addresses of
-// the 1-shard, 2-replica one, WAPIPE_TEST_CLUSTER_SHARDED those of the 2-shard one, WAPIPE_TEST_CLUSTER_NAME
-// the name (the sharded one's has _sharded), and WAPIPE_CLUSTER_DIR is passed on to the script.
-// `make test-cluster` starts them and sets these; without them the tests skip.
-func clusterEnv(t *testing.T, sharded bool) (addrs []string, name string) {
-	t.Helper()
-	name = os.Getenv("WAPIPE_TEST_CLUSTER_NAME")
-	if name == "" {
-		name = "wapipe"
-	}
-	env := "WAPIPE_TEST_CLUSTER"
-	if sharded {
-		env, name = env+"_SHARDED", name+"_sharded"
-	}
-	v := os.Getenv(env)
-	if v == "" {
-		t.Skip(env + " is unset: run `make test-cluster`")
-	}
-	return strings.Split(v, ","), name
-}
 
 // clusterWorld is newEnv on a cluster: the broker, a database migrated with --cluster (dropped ON
 // CLUSTER at the end), and the flags a worker needs to write through its Distributed tables.
 func clusterWorld(t *testing.T, sharded bool) (e *env, addrs []string, workerFlags []string) {
 	t.Helper()
-	addrs, cluster := clusterEnv(t, sharded)
+	addrs, cluster := testcluster.Env(t, sharded)
 	if len(addrs) < 2 {
 		t.Fatalf("cluster %s at %v: want two servers", cluster, addrs)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wapipe/wapipe/internal/testcluster"
 	"github.com/wapipe/wapipe/model"
 )
 
@@ -62,32 +62,11 @@ func TestEveryMigrationHasAClusterForm(t *testing.T) {
 	}
 }
 
-// clusterEnv is a loopback cluster of scripts/cluster.sh: WAPIPE_TEST_CLUSTER its native addresses
-// (comma-separated, `scripts/cluster.sh addrs`) and WAPIPE_TEST_CLUSTER_NAME its name (default wapipe);
-// with sharded, WAPIPE_TEST_CLUSTER_SHARDED and the name with _sharded (two shards of one replica).
-// Without them the test skips: `make test-cluster` starts the clusters and sets them.
-func clusterEnv(t *testing.T, sharded bool) (addrs []string, name string) {
-	t.Helper()
-	name = os.Getenv("WAPIPE_TEST_CLUSTER_NAME")
-	if name == "" {
-		name = "wapipe"
-	}
-	env := "WAPIPE_TEST_CLUSTER"
-	if sharded {
-		env, name = env+"_SHARDED", name+"_sharded"
-	}
-	v := os.Getenv(env)
-	if v == "" {
-		t.Skip(env + " is unset: run `make test-cluster`")
-	}
-	return strings.Split(v, ","), name
-}
-
 // clusterClients opens a client on each server of the cluster on a fresh database, dropped ON CLUSTER
 // when the test ends; each client is laid out for the cluster and tries its own server first.
 func clusterClients(t *testing.T, sharded bool) []*Client {
 	t.Helper()
-	addrs, name := clusterEnv(t, sharded)
+	addrs, name := testcluster.Env(t, sharded)
 	db := fmt.Sprintf("wapipe_cluster_%016x", rand.Uint64())
 	var out []*Client
 	for i := range addrs {
